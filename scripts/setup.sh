@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything the build, tests and benchmarks need, idempotently:
+# Debian packages (when missing) and a Python venv at .venv (when requirements changed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config python3-venv
+  librocksdb-dev libyaml-cpp-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libcli11-dev libzstd-dev libxxhash-dev nlohmann-json3-dev libhiredis-dev redis-server
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+PY=${PYTHON:-python3}
+stamp=.venv/.requirements-stamp
+if [ ! -x .venv/bin/python ] || ! cmp -s requirements-dev.txt "$stamp"; then
+  echo "setup: creating Python venv .venv"
+  [ -x .venv/bin/python ] || "$PY" -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+  cp requirements-dev.txt "$stamp"
+fi

@@ -1,0 +1,28 @@
+// The `strata` command. Exit codes: 0 ok, 1 runtime error, 2 usage error.
+
+#include <vector>
+
+#include "strata/cli/command.h"
+
+int main(int argc, char** argv) {
+  using namespace strata::cli;
+  CLI::App app{"Strata: a feature store and training-data engine for recommendation, search and ads models"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "strata 0.1.0");
+  std::vector<Command> commands = {AddInitCommand(app), AddApplyCommand(app), AddIngestCommand(app), AddGetCommand(app)};
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsageError;
+  }
+  for (const auto& c : commands)
+    if (c.app->parsed()) return c.run();
+  return kExitUsageError;
+}

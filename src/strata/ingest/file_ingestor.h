@@ -1,0 +1,35 @@
+#pragma once
+// `strata ingest`: reads files into one feature group. Accepted rows are written in batches
+// (each batch atomic and durable before the next is read); rejected rows go to the
+// dead-letter file. Rows get write_seq in file order.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "strata/core/status.h"
+#include "strata/store/feature_repository.h"
+
+namespace strata {
+
+struct IngestOptions {
+  size_t batch_rows = 65536;
+  // Called after each durable batch with the rows accepted so far and the last write_seq.
+  std::function<void(uint64_t accepted, uint64_t last_write_seq)> on_commit;
+};
+
+struct IngestSummary {
+  uint64_t accepted = 0;
+  uint64_t rejected = 0;
+  uint64_t first_write_seq = 0;  // 0 when nothing was accepted
+  uint64_t last_write_seq = 0;
+  std::string rejected_path;     // set when rows were rejected
+  std::vector<std::string> ignored_columns;
+  double seconds = 0;
+};
+
+Result<IngestSummary> IngestFiles(FeatureRepository& repo, const FeatureGroupDef& group,
+                                  const std::vector<std::string>& files, const IngestOptions& options = {});
+
+}  // namespace strata

@@ -1,0 +1,49 @@
+#pragma once
+// Reads source files (CSV, JSON-lines, Parquet, chosen by extension) as validated feature
+// rows of one group. A bad row is returned as a rejected record with its position and the
+// reason; only a file that cannot be read at all is an error.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "strata/core/definitions.h"
+#include "strata/core/status.h"
+#include "strata/store/feature_repository.h"
+
+namespace strata {
+
+struct SourceRecord {
+  int64_t line = 0;       // 1-based line in the file (CSV: counting the header), or row number (Parquet)
+  bool ok = false;
+  FeatureRow row;         // when ok
+  std::string reason;     // when rejected
+  std::string raw_json;   // when rejected: the source row as a JSON object
+};
+
+class RecordReader {
+ public:
+  virtual ~RecordReader() = default;
+  // Appends up to `max_records` records to `out`; returns how many (0 at the end of the file).
+  virtual Result<size_t> Read(size_t max_records, std::vector<SourceRecord>* out) = 0;
+  // Source columns that match nothing in the group (reported, not an error).
+  const std::vector<std::string>& ignored_columns() const { return ignored_columns_; }
+
+ protected:
+  std::vector<std::string> ignored_columns_;
+};
+
+// The columns a source row is read into.
+struct SourceLayout {
+  const FeatureGroupDef* group = nullptr;
+  const EntityDef* entity = nullptr;
+};
+
+Result<std::unique_ptr<RecordReader>> OpenRecordReader(const std::string& path, const SourceLayout& layout);
+
+// Internal constructors, one per format.
+Result<std::unique_ptr<RecordReader>> OpenCsvReader(const std::string& path, const SourceLayout& layout);
+Result<std::unique_ptr<RecordReader>> OpenJsonLinesReader(const std::string& path, const SourceLayout& layout);
+Result<std::unique_ptr<RecordReader>> OpenParquetReader(const std::string& path, const SourceLayout& layout);
+
+}  // namespace strata

@@ -1,0 +1,138 @@
+#include "strata/online/column_builder.h"
+
+#include <arrow/api.h>
+
+#include "strata/core/arrow_types.h"
+#include "strata/core/quantization.h"
+
+namespace strata {
+
+FeatureColumnBuilder::FeatureColumnBuilder(const DataType& type, bool as_list) : type_(type) {
+  std::shared_ptr<arrow::DataType> t = ArrowTypeOf(type);
+  if (as_list) t = arrow::list(t);
+  std::unique_ptr<arrow::ArrayBuilder> b;
+  (void)arrow::MakeBuilder(arrow::default_memory_pool(), t, &b);
+  builder_ = std::move(b);
+  value_builder_ = as_list ? static_cast<arrow::ListBuilder*>(builder_.get())->value_builder() : builder_.get();
+}
+
+void FeatureColumnBuilder::Reserve(int64_t rows) { (void)builder_->Reserve(rows); }
+
+void FeatureColumnBuilder::AppendValue(arrow::ArrayBuilder* b, const FieldRef& f) {
+  const char* p = f.payload.data();
+  std::string_view in = f.payload;
+  switch (type_.id) {
+    case TypeId::kBool:
+      if (f.tag == WireTag::kBool) {
+        (void)static_cast<arrow::BooleanBuilder*>(b)->Append(p[0] != 0);
+        return;
+      }
+      break;
+    case TypeId::kInt32:
+      if (f.tag == WireTag::kInt32) {
+        (void)static_cast<arrow::Int32Builder*>(b)->Append(LoadLE<int32_t>(p));
+        return;
+      }
+      break;
+    case TypeId::kInt64:
+    case TypeId::kTimestamp: {
+      int64_t v;
+      if (f.tag == WireTag::kInt64) v = LoadLE<int64_t>(p);
+      else if (f.tag == WireTag::kInt32) v = LoadLE<int32_t>(p);  // widened
+      else break;
+      if (type_.id == TypeId::kInt64) (void)static_cast<arrow::Int64Builder*>(b)->Append(v);
+      else (void)static_cast<arrow::TimestampBuilder*>(b)->Append(v);
+      return;
+    }
+    case TypeId::kFloat32:
+      if (f.tag == WireTag::kFloat32) {
+        (void)static_cast<arrow::FloatBuilder*>(b)->Append(LoadLE<float>(p));
+        return;
+      }
+      break;
+    case TypeId::kFloat64:
+      if (f.tag == WireTag::kFloat64 || f.tag == WireTag::kFloat32) {
+        const double v = f.tag == WireTag::kFloat64 ? LoadLE<double>(p) : LoadLE<float>(p);
+        (void)static_cast<arrow::DoubleBuilder*>(b)->Append(v);
+        return;
+      }
+      break;
+    case TypeId::kString:
+      if (f.tag == WireTag::kBytes) {
+        (void)static_cast<arrow::StringBuilder*>(b)->Append(in);
+        return;
+      }
+      break;
+    case TypeId::kBytes:
+      if (f.tag == WireTag::kBytes) {
+        (void)static_cast<arrow::BinaryBuilder*>(b)->Append(in);
+        return;
+      }
+      break;
+    case TypeId::kListInt64:
+    case TypeId::kListFloat32:
+    case TypeId::kListString: {
+      const WireTag want = type_.id == TypeId::kListInt64 ? WireTag::kListInt64
+                           : type_.id == TypeId::kListFloat32 ? WireTag::kListFloat32 : WireTag::kListString;
+      uint64_t n;
+      if (f.tag != want || !GetVarint(&in, &n)) break;
+      auto* lb = static_cast<arrow::ListBuilder*>(b);
+      if (want == WireTag::kListInt64 && in.size() == n * 8) {
+        (void)lb->Append();
+        (void)static_cast<arrow::Int64Builder*>(lb->value_builder())
+            ->AppendValues(reinterpret_cast<const int64_t*>(in.data()), static_cast<int64_t>(n));
+        return;
+      }
+      if (want == WireTag::kListFloat32 && in.size() == n * 4) {
+        (void)lb->Append();
+        (void)static_cast<arrow::FloatBuilder*>(lb->value_builder())
+            ->AppendValues(reinterpret_cast<const float*>(in.data()), static_cast<int64_t>(n));
+        return;
+      }
+      if (want == WireTag::kListString) {
+        (void)lb->Append();
+        auto* sb = static_cast<arrow::StringBuilder*>(lb->value_builder());
+        for (uint64_t i = 0; i < n; ++i) {
+          uint64_t len;
+          if (!GetVarint(&in, &len) || len > in.size()) break;
+          (void)sb->Append(in.substr(0, len));
+          in.remove_prefix(len);
+        }
+        return;
+      }
+      break;
+    }
+    case TypeId::kVector: {
+      const size_t dim = static_cast<size_t>(type_.dim);
+      auto* fb = static_cast<arrow::FixedSizeListBuilder*>(b);
+      auto* vb = static_cast<arrow::FloatBuilder*>(fb->value_builder());
+      if (f.tag == WireTag::kVecF32 && in.size() == dim * 4) {
+        (void)fb->Append();
+        (void)vb->AppendValues(reinterpret_cast<const float*>(p), static_cast<int64_t>(dim));
+        return;
+      }
+      if (f.tag == WireTag::kVecF16 && in.size() == dim * 2) {
+        (void)fb->Append();
+        for (size_t i = 0; i < dim; ++i) (void)vb->Append(HalfToFloat(LoadLE<uint16_t>(p + 2 * i)));
+        return;
+      }
+      if (f.tag == WireTag::kVecI8 && in.size() == dim + 4) {
+        (void)fb->Append();
+        const float scale = LoadLE<float>(p);
+        for (size_t i = 0; i < dim; ++i) (void)vb->Append(DequantizeInt8(static_cast<int8_t>(p[4 + i]), scale));
+        return;
+      }
+      break;
+    }
+  }
+  (void)b->AppendNull();  // a field that cannot be read as the current type reads as null
+}
+
+Result<std::shared_ptr<arrow::Array>> FeatureColumnBuilder::Finish() {
+  std::shared_ptr<arrow::Array> out;
+  arrow::Status st = builder_->Finish(&out);
+  if (!st.ok()) return Status::Internal("building a feature column: " + st.ToString());
+  return out;
+}
+
+}  // namespace strata

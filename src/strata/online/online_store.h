@@ -1,0 +1,70 @@
+#pragma once
+// The online store: the inference state (latest rows, as-of history, sequences) of every
+// feature group, read by key in batches. Semantics are those of DESIGN.md rules 1-5.
+
+#include <arrow/type_fwd.h>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "strata/core/definitions.h"
+#include "strata/core/status.h"
+
+namespace strata {
+
+// One accepted row on its way into the store.
+struct OnlineWrite {
+  const FeatureGroupDef* group = nullptr;
+  std::string entity_key;  // encoded with key_codec
+  int64_t event_time = 0;
+  uint64_t write_seq = 0;
+  std::string row;  // encoded with row_codec
+};
+
+struct ReadSpec {
+  const FeatureGroupDef* group = nullptr;
+  std::vector<const FeatureDef*> features;  // output columns, in this order
+  int64_t as_of = 0;  // visibility time (rule 1)
+  int64_t now = 0;    // wall clock: as-of reads are exact back to now - group.history
+  int32_t limit = 0;  // sequences: newest N (0 or more than max_length = max_length)
+};
+
+struct OnlineStoreStats {
+  uint64_t latest_entries = 0;    // one per (group, key) of table groups, plus sequence heads
+  uint64_t history_entries = 0;   // superseded table rows kept for as-of reads
+  uint64_t sequence_events = 0;
+};
+
+class OnlineStore {
+ public:
+  virtual ~OnlineStore() = default;
+
+  // Applies `writes` atomically: a reader sees all of them or none. A write older
+  // (event_time, write_seq) than the stored state never replaces it (rule 2).
+  // `last_write_seq` is persisted in the same atomic batch.
+  virtual Status Write(std::span<const OnlineWrite> writes, uint64_t last_write_seq) = 0;
+
+  // The highest write_seq durably written (0 for an empty store).
+  virtual Result<uint64_t> LastWriteSeq() = 0;
+
+  // Reads many keys of one group. Returns one array per requested feature, one row per key,
+  // nulls where nothing is visible. Table groups: the feature's Arrow type; sequence groups:
+  // list<type> of the newest events, newest first.
+  virtual Result<std::vector<std::shared_ptr<arrow::Array>>> Read(const ReadSpec& spec,
+                                                                  std::span<const std::string> entity_keys) = 0;
+
+  // Tells the store the current definitions (TTL, retention, history, max_length) that
+  // its compaction enforces.
+  virtual void SetGroups(const std::vector<FeatureGroupDef>& groups) = 0;
+
+  // Compacts everything now (reclaims expired rows); normally compaction runs in the background.
+  virtual Status Compact() = 0;
+
+  // Counts stored entries by walking the store: O(data), for operators and tests.
+  virtual Result<OnlineStoreStats> Stats() = 0;
+};
+
+}  // namespace strata

@@ -1,0 +1,468 @@
+#include "strata/online/rocksdb/rocksdb_online_store.h"
+
+#include <arrow/array.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/write_batch_with_index.h>
+
+#include <mutex>
+#include <unordered_map>
+
+#include "strata/online/column_builder.h"
+#include "strata/online/rocksdb/expiry_compaction_filter.h"
+#include "strata/online/rocksdb/storage_layout.h"
+
+namespace strata {
+
+namespace {
+
+namespace L = rocks_layout;
+
+Status FromRocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::OK();
+  if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
+  if (s.IsInvalidArgument()) return Status::InvalidArgument(what + ": " + s.ToString());
+  return Status::IOError(what + ": " + s.ToString());
+}
+
+bool StartsWith(const rocksdb::Slice& s, std::string_view prefix) {
+  return s.size() >= prefix.size() && std::memcmp(s.data(), prefix.data(), prefix.size()) == 0;
+}
+
+// The current state of one (group, key) while a write batch is being applied.
+struct KeyState {
+  bool exists = false;
+  int64_t event_time = 0;
+  uint64_t write_seq = 0;
+  std::string row;      // table groups
+  uint64_t count = 0;   // sequence groups: events stored
+  bool dirty = false;
+  const FeatureGroupDef* group = nullptr;
+};
+
+bool Newer(int64_t et_a, uint64_t seq_a, int64_t et_b, uint64_t seq_b) {
+  return et_a != et_b ? et_a > et_b : seq_a > seq_b;
+}
+
+class RocksOnlineStore final : public OnlineStore {
+ public:
+  RocksOnlineStore(const RocksOnlineOptions& options, std::shared_ptr<RetentionPolicies> policies)
+      : options_(options), policies_(std::move(policies)) {}
+
+  ~RocksOnlineStore() override {
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    if (db_) db_->Close();
+  }
+
+  Status Open(const rocksdb::DBOptions& db_options, const std::vector<rocksdb::ColumnFamilyDescriptor>& cfs) {
+    rocksdb::DB* db = nullptr;
+    rocksdb::Status s = options_.read_only
+                            ? rocksdb::DB::OpenForReadOnly(db_options, options_.path, cfs, &handles_, &db)
+                            : rocksdb::DB::Open(db_options, options_.path, cfs, &handles_, &db);
+    if (!s.ok()) {
+      if (s.IsIOError() && s.ToString().find("lock") != std::string::npos)
+        return Status::IOError("online store " + options_.path +
+                               " is open for writing by another process (e.g. a running `strata ingest`); "
+                               "wait for it to finish");
+      return FromRocks(s, "opening online store " + options_.path);
+    }
+    db_.reset(db);
+    default_ = handles_[0];
+    latest_ = handles_[1];
+    history_ = handles_[2];
+    sequence_ = handles_[3];
+    return Status::OK();
+  }
+
+  Status Write(std::span<const OnlineWrite> writes, uint64_t last_write_seq) override;
+  Result<uint64_t> LastWriteSeq() override;
+  Result<std::vector<std::shared_ptr<arrow::Array>>> Read(const ReadSpec& spec,
+                                                          std::span<const std::string> entity_keys) override;
+  void SetGroups(const std::vector<FeatureGroupDef>& groups) override;
+  Status Compact() override;
+  Result<OnlineStoreStats> Stats() override;
+
+ private:
+  Status LoadStates(std::span<const OnlineWrite> writes, std::unordered_map<std::string, KeyState>* states);
+  Status InsertLate(rocksdb::WriteBatchWithIndex* batch, const std::string& prefix, const OnlineWrite& w,
+                    const KeyState& state);
+  Status TrimSequence(rocksdb::WriteBatchWithIndex* batch, const std::string& prefix, KeyState* state);
+  Status ReadTable(const ReadSpec& spec, std::span<const std::string> keys, const rocksdb::ReadOptions& ro,
+                   std::vector<FeatureColumnBuilder>* columns);
+  Status ReadSequence(const ReadSpec& spec, std::span<const std::string> keys, const rocksdb::ReadOptions& ro,
+                      std::vector<FeatureColumnBuilder>* columns);
+
+  RocksOnlineOptions options_;
+  std::shared_ptr<RetentionPolicies> policies_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* default_ = nullptr;
+  rocksdb::ColumnFamilyHandle* latest_ = nullptr;
+  rocksdb::ColumnFamilyHandle* history_ = nullptr;
+  rocksdb::ColumnFamilyHandle* sequence_ = nullptr;
+  std::mutex write_mu_;  // one writer at a time: writes read-modify-write the latest state
+};
+
+Status RocksOnlineStore::LoadStates(std::span<const OnlineWrite> writes,
+                                    std::unordered_map<std::string, KeyState>* states) {
+  std::vector<std::string> keys;
+  for (const auto& w : writes) {
+    std::string prefix = L::EntityPrefix(w.group->id, w.entity_key);
+    auto [it, inserted] = states->try_emplace(prefix);
+    if (inserted) {
+      it->second.group = w.group;
+      keys.push_back(std::move(prefix));
+    }
+  }
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(rocksdb::ReadOptions(), latest_, keys.size(), slices.data(), values.data(), statuses.data());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    STRATA_RETURN_NOT_OK(FromRocks(statuses[i], "reading online state"));
+    KeyState& st = (*states)[keys[i]];
+    const std::string_view v(values[i].data(), values[i].size());
+    if (st.group->kind == GroupKind::kTable) {
+      L::LatestRow row;
+      if (!L::DecodeLatest(v, &row)) return Status::Corruption("online store: malformed latest row of group " + st.group->name);
+      st.exists = true;
+      st.event_time = row.event_time;
+      st.write_seq = row.write_seq;
+      st.row.assign(row.row);
+    } else if (v.size() == 8) {
+      st.exists = true;
+      st.count = LoadLE<uint64_t>(v.data());
+    }
+  }
+  return Status::OK();
+}
+
+// A late row (older than the key's latest) goes into history between its neighbours.
+Status RocksOnlineStore::InsertLate(rocksdb::WriteBatchWithIndex* batch, const std::string& prefix,
+                                    const OnlineWrite& w, const KeyState& state) {
+  const std::string key = L::TimedKey(prefix, w.event_time, w.write_seq);
+  std::unique_ptr<rocksdb::Iterator> it(batch->NewIteratorWithBase(history_, db_->NewIterator(rocksdb::ReadOptions(), history_)));
+  // The next newer row: the newest history entry sorting before `key`, else the latest row.
+  int64_t successor_time = state.event_time;
+  it->SeekForPrev(key);
+  if (it->Valid() && StartsWith(it->key(), prefix)) successor_time = L::TimedKeyEventTime({it->key().data(), it->key().size()});
+  // The next older row, if any, is now superseded by this one.
+  it->Seek(key);
+  std::string older_key, older_value;
+  if (it->Valid() && StartsWith(it->key(), prefix)) {
+    int64_t superseded_at;
+    std::string_view row;
+    if (L::DecodeHistory({it->value().data(), it->value().size()}, &superseded_at, &row) && w.event_time < superseded_at) {
+      older_key = it->key().ToString();
+      L::EncodeHistory(&older_value, w.event_time, row);
+    }
+  }
+  STRATA_RETURN_NOT_OK(FromRocks(it->status(), "reading online history"));
+  it.reset();
+  std::string value;
+  L::EncodeHistory(&value, successor_time, w.row);
+  STRATA_RETURN_NOT_OK(FromRocks(batch->Put(history_, key, value), "writing online history"));
+  if (!older_key.empty()) STRATA_RETURN_NOT_OK(FromRocks(batch->Put(history_, older_key, older_value), "writing online history"));
+  return Status::OK();
+}
+
+// Keeps the newest max_length events of a key.
+Status RocksOnlineStore::TrimSequence(rocksdb::WriteBatchWithIndex* batch, const std::string& prefix, KeyState* state) {
+  const uint64_t max_length = static_cast<uint64_t>(state->group->max_length);
+  std::unique_ptr<rocksdb::Iterator> it(batch->NewIteratorWithBase(sequence_, db_->NewIterator(rocksdb::ReadOptions(), sequence_)));
+  std::vector<std::string> doomed;
+  uint64_t kept = 0;
+  for (it->Seek(prefix); it->Valid() && StartsWith(it->key(), prefix); it->Next()) {
+    if (kept < max_length) ++kept;
+    else doomed.push_back(it->key().ToString());
+  }
+  STRATA_RETURN_NOT_OK(FromRocks(it->status(), "reading online sequence"));
+  it.reset();
+  for (const auto& k : doomed) STRATA_RETURN_NOT_OK(FromRocks(batch->Delete(sequence_, k), "trimming online sequence"));
+  state->count = kept;
+  return Status::OK();
+}
+
+Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t last_write_seq) {
+  if (options_.read_only) return Status::FailedPrecondition("online store " + options_.path + " is open read-only");
+  std::lock_guard lock(write_mu_);
+  std::unordered_map<std::string, KeyState> states;
+  STRATA_RETURN_NOT_OK(LoadStates(writes, &states));
+  rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
+  std::string prefix, value;
+  for (const auto& w : writes) {
+    prefix = L::EntityPrefix(w.group->id, w.entity_key);
+    KeyState& st = states[prefix];
+    st.dirty = true;
+    if (w.group->kind == GroupKind::kSequence) {
+      STRATA_RETURN_NOT_OK(FromRocks(batch.Put(sequence_, L::TimedKey(prefix, w.event_time, w.write_seq), w.row),
+                                     "writing online sequence"));
+      ++st.count;
+      continue;
+    }
+    if (!st.exists || Newer(w.event_time, w.write_seq, st.event_time, st.write_seq)) {
+      if (st.exists) {  // the old latest row moves to history, superseded by this one
+        value.clear();
+        L::EncodeHistory(&value, w.event_time, st.row);
+        STRATA_RETURN_NOT_OK(FromRocks(batch.Put(history_, L::TimedKey(prefix, st.event_time, st.write_seq), value),
+                                       "writing online history"));
+      }
+      st.exists = true;
+      st.event_time = w.event_time;
+      st.write_seq = w.write_seq;
+      st.row = w.row;
+    } else {
+      STRATA_RETURN_NOT_OK(InsertLate(&batch, prefix, w, st));
+    }
+  }
+  for (auto& [key, st] : states) {
+    if (!st.dirty) continue;
+    value.clear();
+    if (st.group->kind == GroupKind::kTable) {
+      L::EncodeLatest(&value, st.event_time, st.write_seq, st.row);
+    } else {
+      if (st.count > static_cast<uint64_t>(st.group->max_length)) STRATA_RETURN_NOT_OK(TrimSequence(&batch, key, &st));
+      value.append(reinterpret_cast<const char*>(&st.count), 8);
+    }
+    STRATA_RETURN_NOT_OK(FromRocks(batch.Put(latest_, key, value), "writing online state"));
+  }
+  STRATA_RETURN_NOT_OK(FromRocks(
+      batch.Put(default_, L::kWriteSeqKey, rocksdb::Slice(reinterpret_cast<const char*>(&last_write_seq), 8)),
+      "writing online state"));
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  return FromRocks(db_->Write(wo, batch.GetWriteBatch()), "committing online write batch");
+}
+
+Result<uint64_t> RocksOnlineStore::LastWriteSeq() {
+  std::string v;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), default_, L::kWriteSeqKey, &v);
+  if (s.IsNotFound()) return uint64_t{0};
+  STRATA_RETURN_NOT_OK(FromRocks(s, "reading write_seq"));
+  if (v.size() != 8) return Status::Corruption("online store: malformed write_seq");
+  return LoadLE<uint64_t>(v.data());
+}
+
+namespace {
+
+// Maps stored feature ids to output columns and fills one output row from an encoded row.
+class RowProjector {
+ public:
+  explicit RowProjector(const std::vector<const FeatureDef*>& features) : filled_(features.size()) {
+    uint32_t max_id = 0;
+    for (const auto* f : features) max_id = std::max(max_id, f->id);
+    column_of_id_.assign(max_id + 1, -1);
+    for (size_t i = 0; i < features.size(); ++i) column_of_id_[features[i]->id] = static_cast<int>(i);
+  }
+
+  // `element`: append into the open list of each column (sequences) instead of a new row.
+  template <bool kElement>
+  void Project(std::string_view row, std::vector<FeatureColumnBuilder>* columns) {
+    std::fill(filled_.begin(), filled_.end(), 0);
+    RowFieldReader reader(row);
+    FieldRef f;
+    while (reader.Next(&f)) {
+      if (f.feature_id >= column_of_id_.size()) continue;
+      const int c = column_of_id_[f.feature_id];
+      if (c < 0 || filled_[c]) continue;
+      filled_[c] = 1;
+      if constexpr (kElement) (*columns)[c].AppendElement(f);
+      else (*columns)[c].Append(f);
+    }
+    for (size_t c = 0; c < filled_.size(); ++c) {
+      if (filled_[c]) continue;
+      if constexpr (kElement) (*columns)[c].AppendNullElement();
+      else (*columns)[c].AppendNull();
+    }
+  }
+
+ private:
+  std::vector<int> column_of_id_;
+  std::vector<uint8_t> filled_;
+};
+
+}  // namespace
+
+Status RocksOnlineStore::ReadTable(const ReadSpec& spec, std::span<const std::string> keys,
+                                   const rocksdb::ReadOptions& ro, std::vector<FeatureColumnBuilder>* columns) {
+  const FeatureGroupDef& g = *spec.group;
+  const int64_t lifetime = g.Lifetime().value_or(0);
+  const size_t n = keys.size();
+  std::vector<std::string> full(n);
+  std::vector<rocksdb::Slice> slices(n);
+  for (size_t i = 0; i < n; ++i) {
+    full[i] = L::EntityPrefix(g.id, keys[i]);
+    slices[i] = full[i];
+  }
+  std::vector<rocksdb::PinnableSlice> values(n);
+  std::vector<rocksdb::Status> statuses(n);
+  db_->MultiGet(ro, latest_, n, slices.data(), values.data(), statuses.data());
+
+  RowProjector projector(spec.features);
+  std::unique_ptr<rocksdb::Iterator> history;  // opened on the first as-of read that needs it
+  auto append_nulls = [&] {
+    for (auto& c : *columns) c.AppendNull();
+  };
+  for (size_t i = 0; i < n; ++i) {
+    if (statuses[i].IsNotFound()) {
+      append_nulls();
+      continue;
+    }
+    STRATA_RETURN_NOT_OK(FromRocks(statuses[i], "reading group " + g.name));
+    L::LatestRow latest;
+    if (!L::DecodeLatest({values[i].data(), values[i].size()}, &latest))
+      return Status::Corruption("online store: malformed row of group " + g.name);
+    int64_t event_time = latest.event_time;
+    std::string_view row = latest.row;
+    if (latest.event_time > spec.as_of) {  // the latest row is in the future of as_of: look back in history
+      if (!history) history.reset(db_->NewIterator(ro, history_));
+      history->Seek(L::TimedKey(full[i], spec.as_of, UINT64_MAX));
+      if (!history->Valid() || !StartsWith(history->key(), full[i])) {
+        STRATA_RETURN_NOT_OK(FromRocks(history->status(), "reading history of group " + g.name));
+        append_nulls();
+        continue;
+      }
+      int64_t superseded_at;
+      event_time = L::TimedKeyEventTime({history->key().data(), history->key().size()});
+      if (!L::DecodeHistory({history->value().data(), history->value().size()}, &superseded_at, &row))
+        return Status::Corruption("online store: malformed history row of group " + g.name);
+    }
+    if (!L::VisibleAt(event_time, lifetime, spec.as_of)) {
+      append_nulls();
+      continue;
+    }
+    projector.Project<false>(row, columns);
+  }
+  return Status::OK();
+}
+
+Status RocksOnlineStore::ReadSequence(const ReadSpec& spec, std::span<const std::string> keys,
+                                      const rocksdb::ReadOptions& ro, std::vector<FeatureColumnBuilder>* columns) {
+  const FeatureGroupDef& g = *spec.group;
+  const int64_t lifetime = g.Lifetime().value_or(0);
+  const int32_t limit = (spec.limit <= 0 || spec.limit > g.max_length) ? g.max_length : spec.limit;
+  RowProjector projector(spec.features);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, sequence_));
+  std::string prefix;
+  auto visible = [&] {
+    return it->Valid() && StartsWith(it->key(), prefix) &&
+           L::VisibleAt(L::TimedKeyEventTime({it->key().data(), it->key().size()}), lifetime, spec.as_of);
+  };
+  for (const auto& key : keys) {
+    prefix = L::EntityPrefix(g.id, key);
+    it->Seek(L::TimedKey(prefix, spec.as_of, UINT64_MAX));
+    if (!visible()) {  // rule 5: no visible event is a null, not an empty list
+      STRATA_RETURN_NOT_OK(FromRocks(it->status(), "reading sequence group " + g.name));
+      for (auto& c : *columns) c.AppendNull();
+      continue;
+    }
+    for (auto& c : *columns) c.StartList();
+    // Events come newest first; once one is expired, all older ones are too.
+    for (int32_t taken = 0; taken < limit && visible(); ++taken, it->Next())
+      projector.Project<true>({it->value().data(), it->value().size()}, columns);
+    STRATA_RETURN_NOT_OK(FromRocks(it->status(), "reading sequence group " + g.name));
+  }
+  return Status::OK();
+}
+
+Result<std::vector<std::shared_ptr<arrow::Array>>> RocksOnlineStore::Read(const ReadSpec& spec,
+                                                                          std::span<const std::string> entity_keys) {
+  const FeatureGroupDef& g = *spec.group;
+  int64_t window_start;
+  if (__builtin_sub_overflow(spec.now, g.history, &window_start)) window_start = INT64_MIN;
+  if (spec.as_of < window_start)
+    return Status::InvalidArgument("as-of time " + FormatTimestamp(spec.as_of) + " is older than the online history of group " +
+                                   g.name + " (" + FormatDuration(g.history) +
+                                   "); raise `history` in strata.yaml or read the offline store");
+  const bool is_sequence = g.kind == GroupKind::kSequence;
+  std::vector<FeatureColumnBuilder> columns;
+  columns.reserve(spec.features.size());
+  for (const auto* f : spec.features) {
+    columns.emplace_back(f->type, is_sequence);
+    columns.back().Reserve(static_cast<int64_t>(entity_keys.size()));
+  }
+  // One snapshot for the whole request: a concurrent batch is seen entirely or not at all.
+  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
+  Status st = is_sequence ? ReadSequence(spec, entity_keys, ro, &columns) : ReadTable(spec, entity_keys, ro, &columns);
+  db_->ReleaseSnapshot(snapshot);
+  STRATA_RETURN_NOT_OK(st);
+  std::vector<std::shared_ptr<arrow::Array>> out;
+  out.reserve(columns.size());
+  for (auto& c : columns) {
+    STRATA_ASSIGN_OR_RETURN(auto array, c.Finish());
+    out.push_back(std::move(array));
+  }
+  return out;
+}
+
+void RocksOnlineStore::SetGroups(const std::vector<FeatureGroupDef>& groups) {
+  auto map = std::make_shared<RetentionMap>();
+  for (const auto& g : groups) (*map)[g.id] = GroupRetention{g.kind, g.Lifetime().value_or(0), g.history};
+  policies_->Set(std::move(map));
+}
+
+Status RocksOnlineStore::Compact() {
+  if (options_.read_only) return Status::FailedPrecondition("online store is open read-only");
+  rocksdb::CompactRangeOptions o;
+  o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (auto* h : {latest_, history_, sequence_})
+    STRATA_RETURN_NOT_OK(FromRocks(db_->CompactRange(o, h, nullptr, nullptr), "compacting online store"));
+  return Status::OK();
+}
+
+Result<OnlineStoreStats> RocksOnlineStore::Stats() {
+  OnlineStoreStats stats;
+  auto count = [&](rocksdb::ColumnFamilyHandle* h, uint64_t* n) -> Status {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), h));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) ++*n;
+    return FromRocks(it->status(), "scanning online store");
+  };
+  STRATA_RETURN_NOT_OK(count(latest_, &stats.latest_entries));
+  STRATA_RETURN_NOT_OK(count(history_, &stats.history_entries));
+  STRATA_RETURN_NOT_OK(count(sequence_, &stats.sequence_events));
+  return stats;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<OnlineStore>> OpenRocksOnlineStore(const RocksOnlineOptions& options) {
+  auto policies = std::make_shared<RetentionPolicies>();
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = !options.read_only;
+  db_options.create_missing_column_families = !options.read_only;
+  db_options.max_background_jobs = 2;
+  db_options.bytes_per_sync = 1 << 20;
+
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  auto cf_options = [&](ColumnFamilyRole role, bool point_lookups) {
+    rocksdb::ColumnFamilyOptions o;
+    rocksdb::BlockBasedTableOptions t;
+    t.block_cache = cache;
+    t.cache_index_and_filter_blocks = true;
+    t.pin_l0_filter_and_index_blocks_in_cache = true;
+    if (point_lookups) {
+      t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+      t.data_block_index_type = rocksdb::BlockBasedTableOptions::kDataBlockBinaryAndHash;
+    }
+    o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+    o.compression = rocksdb::kLZ4Compression;
+    o.bottommost_compression = rocksdb::kZSTD;
+    o.compaction_filter_factory = std::make_shared<ExpiryCompactionFilterFactory>(policies, role);
+    return o;
+  };
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+      {L::kLatestCf, cf_options(ColumnFamilyRole::kLatest, true)},
+      {L::kHistoryCf, cf_options(ColumnFamilyRole::kHistory, false)},
+      {L::kSequenceCf, cf_options(ColumnFamilyRole::kSequence, false)},
+  };
+  auto store = std::make_unique<RocksOnlineStore>(options, policies);
+  STRATA_RETURN_NOT_OK(store->Open(db_options, cfs));
+  return std::unique_ptr<OnlineStore>(std::move(store));
+}
+
+}  // namespace strata

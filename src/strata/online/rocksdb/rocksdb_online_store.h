@@ -1,0 +1,21 @@
+#pragma once
+// The embedded online store on RocksDB. One writer and many readers per process; other
+// processes may open it read-only at the same time (e.g. `strata get` during an ingest).
+
+#include <memory>
+#include <string>
+
+#include "strata/online/online_store.h"
+
+namespace strata {
+
+struct RocksOnlineOptions {
+  std::string path;
+  bool read_only = false;
+  bool sync = true;  // fsync the WAL at each Write
+  size_t block_cache_bytes = 512ull << 20;
+};
+
+Result<std::unique_ptr<OnlineStore>> OpenRocksOnlineStore(const RocksOnlineOptions& options);
+
+}  // namespace strata

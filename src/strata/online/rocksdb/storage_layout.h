@@ -1,0 +1,101 @@
+#pragma once
+// Key and value layouts of the RocksDB online store. Column families:
+//   latest:   [group][entity key]                          -> [event_time][write_seq][row]  (table groups)
+//                                                          -> [count]                      (sequence groups)
+//   history:  [group][entity key][~event_time][~write_seq] -> [superseded_at][row]
+//             superseded table rows, newest first; superseded_at = event time of the row that replaced it
+//   sequence: [group][entity key][~event_time][~write_seq] -> [row], newest first
+// "~" is a descending encoding, so a forward scan from a time walks back in time and the
+// newest N events of a key are N adjacent entries.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "strata/core/key_codec.h"
+#include "strata/core/row_codec.h"
+
+namespace strata::rocks_layout {
+
+inline constexpr char kLatestCf[] = "latest";
+inline constexpr char kHistoryCf[] = "history";
+inline constexpr char kSequenceCf[] = "sequence";
+inline constexpr char kWriteSeqKey[] = "meta/write_seq";
+
+inline std::string EntityPrefix(uint32_t group_id, std::string_view entity_key) {
+  std::string k;
+  k.reserve(4 + entity_key.size() + 16);
+  AppendGroupId(&k, group_id);
+  k.append(entity_key);
+  return k;
+}
+
+// [prefix][~event_time][~write_seq]
+inline std::string TimedKey(std::string_view prefix, int64_t event_time, uint64_t write_seq) {
+  std::string k(prefix);
+  AppendDescendingInt64(&k, event_time);
+  AppendDescendingUint64(&k, write_seq);
+  return k;
+}
+
+inline uint32_t GroupOf(std::string_view key) {
+  if (key.size() < 4) return 0;
+  const auto* p = reinterpret_cast<const uint8_t*>(key.data());
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+}
+
+// The event time and write_seq at the tail of a timed key.
+inline int64_t TimedKeyEventTime(std::string_view key) { return DecodeDescendingInt64(key.data() + key.size() - 16); }
+inline uint64_t TimedKeyWriteSeq(std::string_view key) { return DecodeDescendingUint64(key.data() + key.size() - 8); }
+
+struct LatestRow {
+  int64_t event_time = 0;
+  uint64_t write_seq = 0;
+  std::string_view row;
+};
+
+inline void EncodeLatest(std::string* out, int64_t event_time, uint64_t write_seq, std::string_view row) {
+  out->append(reinterpret_cast<const char*>(&event_time), 8);
+  out->append(reinterpret_cast<const char*>(&write_seq), 8);
+  out->append(row);
+}
+
+inline bool DecodeLatest(std::string_view v, LatestRow* out) {
+  if (v.size() < 16) return false;
+  out->event_time = LoadLE<int64_t>(v.data());
+  out->write_seq = LoadLE<uint64_t>(v.data() + 8);
+  out->row = v.substr(16);
+  return true;
+}
+
+inline void EncodeHistory(std::string* out, int64_t superseded_at, std::string_view row) {
+  out->append(reinterpret_cast<const char*>(&superseded_at), 8);
+  out->append(row);
+}
+
+inline bool DecodeHistory(std::string_view v, int64_t* superseded_at, std::string_view* row) {
+  if (v.size() < 8) return false;
+  *superseded_at = LoadLE<int64_t>(v.data());
+  *row = v.substr(8);
+  return true;
+}
+
+// True when a row with this event time is invisible at every t >= cutoff because it has
+// outlived `lifetime` (ttl or retention; 0 = unbounded): event_time + lifetime < cutoff.
+inline bool OutlivedBefore(int64_t event_time, int64_t lifetime, int64_t cutoff) {
+  if (lifetime <= 0) return false;
+  int64_t end;
+  if (__builtin_add_overflow(event_time, lifetime, &end)) return false;
+  return end < cutoff;
+}
+
+// Rule 1: visible at `t` iff event_time <= t and (no lifetime or t - event_time <= lifetime).
+inline bool VisibleAt(int64_t event_time, int64_t lifetime, int64_t t) {
+  if (event_time > t) return false;
+  if (lifetime <= 0) return true;
+  int64_t age;
+  if (__builtin_sub_overflow(t, event_time, &age)) return false;
+  return age <= lifetime;
+}
+
+}  // namespace strata::rocks_layout

@@ -1,0 +1,83 @@
+#pragma once
+// A feature repository: a directory holding strata.yaml, the registry of applied definitions
+// (.strata/registry.json) and the stores. The one entry point through which ingestion,
+// serving and the CLI reach the data; it assigns write_seq.
+
+#include <arrow/type_fwd.h>
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "strata/core/definitions.h"
+#include "strata/core/schema_evolution.h"
+#include "strata/core/status.h"
+#include "strata/core/value.h"
+#include "strata/online/online_store.h"
+
+namespace strata {
+
+inline constexpr char kRepoYamlFile[] = "strata.yaml";
+
+// One row of a feature group, validated, before it is assigned a write_seq.
+struct FeatureRow {
+  Value key;                    // int64_t or std::string, as the entity declares
+  int64_t event_time = 0;
+  std::vector<Value> features;  // aligned with the group's features; monostate = null
+};
+
+struct RepositoryOptions {
+  bool read_only = false;
+};
+
+class FeatureRepository {
+ public:
+  // Opens an applied repository. Fails with a message naming `strata apply` if it never was.
+  static Result<std::unique_ptr<FeatureRepository>> Open(const std::string& dir, const RepositoryOptions& options = {});
+
+  // Validates strata.yaml against the registry and, unless `dry_run`, registers it (creating
+  // the stores on first use). An incompatible change returns kIncompatible and changes nothing.
+  static Result<ApplyPlan> Apply(const std::string& dir, bool dry_run = false);
+
+  const RepoDefinition& definition() const { return definition_; }
+  const std::string& dir() const { return dir_; }
+
+  // The group named `name`, or NotFound listing the groups that exist.
+  Result<const FeatureGroupDef*> FindGroup(std::string_view name) const;
+  const EntityDef& EntityOf(const FeatureGroupDef& group) const;
+  // Features by name ("*" or an empty list: all), or NotFound naming the unknown one.
+  Result<std::vector<const FeatureDef*>> SelectFeatures(const FeatureGroupDef& group,
+                                                        const std::vector<std::string>& names) const;
+
+  // Writes rows of one group atomically, assigning consecutive write_seq in order.
+  // Returns the last write_seq assigned.
+  Result<uint64_t> Write(const FeatureGroupDef& group, std::span<const FeatureRow> rows);
+
+  // Reads features of many keys (one batched lookup) as of `as_of` (default: now).
+  // One array per feature; see OnlineStore::Read.
+  Result<std::vector<std::shared_ptr<arrow::Array>>> Read(const FeatureGroupDef& group, std::span<const Value> keys,
+                                                          const std::vector<const FeatureDef*>& features,
+                                                          std::optional<int64_t> as_of = std::nullopt,
+                                                          int32_t limit = 0);
+
+  OnlineStore& online() { return *online_; }
+  uint64_t last_write_seq() const { return next_write_seq_ - 1; }
+
+  // Resolves a repository-relative path (absolute paths are kept).
+  std::string ResolvePath(const std::string& path) const;
+
+  // Encodes an entity key for storage; InvalidArgument when its type is not the entity's.
+  static Status EncodeKey(const EntityDef& entity, const Value& key, std::string* out);
+
+ private:
+  FeatureRepository() = default;
+
+  std::string dir_;
+  RepoDefinition definition_;
+  std::unique_ptr<OnlineStore> online_;
+  uint64_t next_write_seq_ = 1;
+};
+
+}  // namespace strata

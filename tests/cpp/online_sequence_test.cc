@@ -1,0 +1,128 @@
+// Sequence groups in the online store: DESIGN.md rule 4.
+
+#include <gtest/gtest.h>
+
+#include "strata/core/time.h"
+#include "test_repo.h"
+
+namespace strata {
+namespace {
+
+using testing::ListCell;
+using testing::MakeRepo;
+using testing::Row;
+using testing::TempDir;
+
+constexpr int64_t kSec = kMicrosPerSecond;
+
+class OnlineSequenceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    repo_ = MakeRepo(dir_, R"(entities:
+  user: {key: user_id}
+feature_groups:
+  clicks:
+    entity: user
+    kind: sequence
+    max_length: 5
+    retention: 1h
+    features: {item: int64, dwell: int32}
+)");
+    ASSERT_TRUE(repo_);
+    g_ = *repo_->FindGroup("clicks");
+  }
+  void Write(std::vector<FeatureRow> rows) { ASSERT_TRUE(repo_->Write(*g_, rows).ok()); }
+  // The `item` list of each key; nullopt for a null list.
+  std::vector<std::optional<std::vector<Value>>> Items(std::vector<Value> keys, std::optional<int64_t> as_of = std::nullopt,
+                                                       int32_t limit = 0) {
+    auto cols = repo_->Read(*g_, keys, {&g_->features[0]}, as_of, limit);
+    EXPECT_TRUE(cols.ok()) << cols.status().ToString();
+    std::vector<std::optional<std::vector<Value>>> out;
+    for (size_t i = 0; i < keys.size(); ++i) out.push_back(ListCell(*(*cols)[0], static_cast<int64_t>(i)));
+    return out;
+  }
+  static std::vector<Value> V(std::initializer_list<int64_t> xs) {
+    std::vector<Value> v;
+    for (auto x : xs) v.push_back(x);
+    return v;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<FeatureRepository> repo_;
+  const FeatureGroupDef* g_ = nullptr;
+  const int64_t t0_ = NowMicros() - 600 * kSec;
+};
+
+TEST_F(OnlineSequenceTest, NewestFirstWithTiesByWriteSeq) {
+  Write({Row(int64_t{1}, t0_ + 1, {int64_t{10}, int64_t{1}}), Row(int64_t{1}, t0_ + 3, {int64_t{30}, Value()}),
+         Row(int64_t{1}, t0_ + 2, {int64_t{20}, int64_t{2}})});
+  Write({Row(int64_t{1}, t0_ + 2, {int64_t{21}, int64_t{2}})});  // same time, ingested later: comes first
+  EXPECT_EQ(Items({int64_t{1}})[0], V({30, 21, 20, 10}));
+  auto cols = repo_->Read(*g_, std::vector<Value>{int64_t{1}}, {&g_->features[1]});
+  ASSERT_TRUE(cols.ok());
+  auto dwell = ListCell(*(*cols)[0], 0);
+  ASSERT_TRUE(dwell);
+  EXPECT_TRUE(IsNull((*dwell)[0]));  // a null inside an event stays null
+  EXPECT_EQ((*dwell)[1], Value(int64_t{2}));
+}
+
+TEST_F(OnlineSequenceTest, AsOfExcludesFutureEventsAndLimitTakesNewestN) {
+  std::vector<FeatureRow> rows;
+  for (int64_t i = 1; i <= 5; ++i) rows.push_back(Row(int64_t{1}, t0_ + i * kSec, {i, Value()}));
+  Write(rows);
+  EXPECT_EQ(Items({int64_t{1}}, t0_ + 3 * kSec)[0], V({3, 2, 1}));
+  EXPECT_EQ(Items({int64_t{1}}, t0_ + 3 * kSec - 1)[0], V({2, 1}));
+  EXPECT_EQ(Items({int64_t{1}}, std::nullopt, 2)[0], V({5, 4}));
+  EXPECT_EQ(Items({int64_t{1}}, std::nullopt, 50)[0], V({5, 4, 3, 2, 1}));  // capped at max_length
+  EXPECT_EQ(Items({int64_t{1}}, t0_)[0], std::nullopt);                     // nothing visible yet: null
+  EXPECT_EQ(Items({int64_t{2}})[0], std::nullopt);                           // unknown key: null
+}
+
+TEST_F(OnlineSequenceTest, TrimsToMaxLength) {
+  for (int b = 0; b < 3; ++b) {
+    std::vector<FeatureRow> rows;
+    for (int64_t i = 0; i < 4; ++i) rows.push_back(Row(int64_t{7}, t0_ + (b * 4 + i) * kSec, {b * 4 + i, Value()}));
+    Write(rows);
+  }
+  // An event older than everything kept is trimmed at once.
+  Write({Row(int64_t{7}, t0_ - kSec, {int64_t{-1}, Value()})});
+  EXPECT_EQ(Items({int64_t{7}})[0], V({11, 10, 9, 8, 7}));
+  auto stats = repo_->online().Stats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->sequence_events, 5u);
+}
+
+TEST_F(OnlineSequenceTest, RetentionHidesOldEventsAndCompactionReclaimsThem) {
+  const int64_t now = NowMicros();
+  Write({Row(int64_t{1}, now - 30 * 24 * 3600 * kSec, {int64_t{1}, Value()}),  // long past retention and history
+         Row(int64_t{1}, now - 2 * 3600 * kSec, {int64_t{2}, Value()}),        // past retention, inside history
+         Row(int64_t{1}, now - 60 * kSec, {int64_t{3}, Value()})});
+  EXPECT_EQ(Items({int64_t{1}})[0], V({3}));
+  EXPECT_EQ(Items({int64_t{1}}, now - 90 * 60 * kSec)[0], V({2}));  // exact inside the history window
+  ASSERT_TRUE(repo_->online().Compact().ok());
+  EXPECT_EQ(repo_->online().Stats()->sequence_events, 2u);
+  EXPECT_EQ(Items({int64_t{1}})[0], V({3}));
+}
+
+TEST_F(OnlineSequenceTest, ManyKeysInOneRead) {
+  std::vector<FeatureRow> rows;
+  for (int64_t k = 0; k < 300; ++k)
+    for (int64_t e = 0; e < k % 8; ++e) rows.push_back(Row(k, t0_ + e, {k * 100 + e, Value()}));
+  Write(rows);
+  std::vector<Value> keys;
+  for (int64_t k = 0; k < 300; ++k) keys.push_back(k);
+  auto items = Items(keys);
+  for (int64_t k = 0; k < 300; ++k) {
+    const int64_t n = std::min<int64_t>(k % 8, 5);
+    if (n == 0) {
+      EXPECT_EQ(items[k], std::nullopt);
+      continue;
+    }
+    ASSERT_TRUE(items[k]);
+    ASSERT_EQ(static_cast<int64_t>(items[k]->size()), n) << k;
+    EXPECT_EQ((*items[k])[0], Value(k * 100 + k % 8 - 1));
+  }
+}
+
+}  // namespace
+}  // namespace strata

@@ -1,0 +1,335 @@
+// Table groups in the online store: DESIGN.md rules 1-3 and 5 through the repository API.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <random>
+#include <thread>
+
+#include "strata/core/time.h"
+#include "test_repo.h"
+
+namespace strata {
+namespace {
+
+using testing::Cell;
+using testing::MakeRepo;
+using testing::Row;
+using testing::TempDir;
+
+constexpr int64_t kSec = kMicrosPerSecond;
+const int64_t kNow = NowMicros();
+const int64_t T0 = kNow - 3600 * kSec;  // an hour ago: inside the default 7d history
+
+const char* kBody = R"(entities:
+  user: {key: user_id, type: int64}
+  page: {key: url, type: string}
+feature_groups:
+  profile:
+    entity: user
+    features: {age: int32, country: string, score: float32}
+  fresh:
+    entity: user
+    ttl: 10s
+    features: {x: int64}
+  pages:
+    entity: page
+    features: {views: int64}
+)";
+
+class OnlineTableTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    repo_ = MakeRepo(dir_, kBody);
+    ASSERT_TRUE(repo_);
+  }
+  const FeatureGroupDef& G(const char* name) { return **repo_->FindGroup(name); }
+  void Write(const char* group, std::vector<FeatureRow> rows) {
+    auto r = repo_->Write(G(group), rows);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+  // Reads one feature of many keys as of `as_of`.
+  std::vector<Value> Read(const char* group, const char* feature, std::vector<Value> keys,
+                          std::optional<int64_t> as_of = std::nullopt) {
+    auto fs = repo_->SelectFeatures(G(group), {feature});
+    EXPECT_TRUE(fs.ok());
+    auto cols = repo_->Read(G(group), keys, *fs, as_of);
+    EXPECT_TRUE(cols.ok()) << cols.status().ToString();
+    std::vector<Value> out;
+    if (!cols.ok()) return out;
+    for (int64_t i = 0; i < (*cols)[0]->length(); ++i) out.push_back(Cell(*(*cols)[0], i));
+    return out;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<FeatureRepository> repo_;
+};
+
+TEST_F(OnlineTableTest, NewestEventTimeWinsAndLateEventsNeverOverwrite) {
+  Write("profile", {Row(int64_t{1}, T0 + 10, {int64_t{30}, std::string("DE"), 0.5})});
+  Write("profile", {Row(int64_t{1}, T0 + 5, {int64_t{29}, std::string("FR"), 0.1})});  // late
+  EXPECT_EQ(Read("profile", "age", {int64_t{1}}), std::vector<Value>{int64_t{30}});
+  // The late row is still visible as of a time before the newer one.
+  EXPECT_EQ(Read("profile", "age", {int64_t{1}}, T0 + 7), std::vector<Value>{int64_t{29}});
+  EXPECT_EQ(Read("profile", "age", {int64_t{1}}, T0 + 4), std::vector<Value>{Value()});
+}
+
+TEST_F(OnlineTableTest, TiesAtTheSameEventTimeGoToTheLastIngested) {
+  Write("profile", {Row(int64_t{1}, T0, {int64_t{1}, Value(), Value()}), Row(int64_t{1}, T0, {int64_t{2}, Value(), Value()})});
+  EXPECT_EQ(Read("profile", "age", {int64_t{1}}), std::vector<Value>{int64_t{2}});
+  Write("profile", {Row(int64_t{1}, T0, {int64_t{3}, Value(), Value()})});  // a later batch, same time
+  EXPECT_EQ(Read("profile", "age", {int64_t{1}}), std::vector<Value>{int64_t{3}});
+  EXPECT_EQ(Read("profile", "age", {int64_t{1}}, T0), std::vector<Value>{int64_t{3}});
+}
+
+TEST_F(OnlineTableTest, AsOfReadsWalkHistoryExactly) {
+  // Ingested out of order on purpose.
+  for (int64_t v : {5, 1, 9, 3, 7}) Write("profile", {Row(int64_t{1}, T0 + v * kSec, {v, Value(), Value()})});
+  for (int64_t t = 0; t <= 10; ++t) {
+    const int64_t as_of = T0 + t * kSec;
+    Value want;
+    for (int64_t v : {1, 3, 5, 7, 9})
+      if (v <= t) want = v;
+    EXPECT_EQ(Read("profile", "age", {int64_t{1}}, as_of), std::vector<Value>{want}) << "t=" << t;
+    // An event exactly at t is visible; 1 us before it is not.
+    EXPECT_EQ(Read("profile", "age", {int64_t{1}}, as_of - 1)[0] == want, t % 2 == 0 || t == 0) << "t=" << t;
+  }
+}
+
+TEST_F(OnlineTableTest, NullInsideTheWinningRowIsNull) {
+  Write("profile", {Row(int64_t{1}, T0, {int64_t{30}, std::string("DE"), 0.5})});
+  Write("profile", {Row(int64_t{1}, T0 + 1, {int64_t{31}, Value(), Value()})});
+  EXPECT_EQ(Read("profile", "country", {int64_t{1}}), std::vector<Value>{Value()});
+  EXPECT_EQ(Read("profile", "country", {int64_t{1}}, T0), std::vector<Value>{std::string("DE")});
+}
+
+TEST_F(OnlineTableTest, TtlBoundaryIsInclusive) {
+  Write("fresh", {Row(int64_t{1}, T0, {int64_t{42}})});
+  EXPECT_EQ(Read("fresh", "x", {int64_t{1}}, T0 + 10 * kSec), std::vector<Value>{int64_t{42}});
+  EXPECT_EQ(Read("fresh", "x", {int64_t{1}}, T0 + 10 * kSec + 1), std::vector<Value>{Value()});
+  EXPECT_EQ(Read("fresh", "x", {int64_t{1}}), std::vector<Value>{Value()});  // now: long expired
+  // An expired newest row hides older ones too (they are older still).
+  Write("fresh", {Row(int64_t{2}, T0 - 5 * kSec, {int64_t{1}}), Row(int64_t{2}, T0, {int64_t{2}})});
+  EXPECT_EQ(Read("fresh", "x", {int64_t{2}}, T0 + 6 * kSec), std::vector<Value>{int64_t{2}});
+  EXPECT_EQ(Read("fresh", "x", {int64_t{2}}, T0 + 4 * kSec), std::vector<Value>{int64_t{2}});
+  EXPECT_EQ(Read("fresh", "x", {int64_t{2}}, T0 - 1), std::vector<Value>{int64_t{1}});
+}
+
+TEST_F(OnlineTableTest, FutureEventsAreInvisibleUntilTheirTime) {
+  Write("profile", {Row(int64_t{1}, T0, {int64_t{1}, Value(), Value()}),
+                    Row(int64_t{1}, kNow + 3600 * kSec, {int64_t{2}, Value(), Value()})});
+  EXPECT_EQ(Read("profile", "age", {int64_t{1}}), std::vector<Value>{int64_t{1}});
+}
+
+TEST_F(OnlineTableTest, BatchReadsAreColumnarInKeyOrderWithNullsForUnknownKeys) {
+  std::vector<FeatureRow> rows;
+  for (int64_t k = 0; k < 1000; ++k) rows.push_back(Row(k, T0 + k, {k, std::string("c") + std::to_string(k % 7), k * 0.5}));
+  Write("profile", rows);
+  std::vector<Value> keys = {int64_t{999}, int64_t{-1}, int64_t{0}, int64_t{5000}, int64_t{0}};
+  auto fs = *repo_->SelectFeatures(G("profile"), {});
+  auto cols = repo_->Read(G("profile"), keys, fs);
+  ASSERT_TRUE(cols.ok());
+  ASSERT_EQ(cols->size(), 3u);
+  EXPECT_EQ((*cols)[0]->type()->id(), arrow::Type::INT32);
+  EXPECT_EQ((*cols)[1]->type()->id(), arrow::Type::STRING);
+  EXPECT_EQ((*cols)[2]->type()->id(), arrow::Type::FLOAT);
+  std::vector<Value> ages;
+  for (int i = 0; i < 5; ++i) ages.push_back(Cell(*(*cols)[0], i));
+  EXPECT_EQ(ages, (std::vector<Value>{int64_t{999}, Value(), int64_t{0}, Value(), int64_t{0}}));
+  EXPECT_EQ(Cell(*(*cols)[1], 0), Value(std::string("c5")));
+  EXPECT_EQ(Cell(*(*cols)[2], 0), Value(499.5));
+  // An empty request gives empty columns.
+  auto empty = repo_->Read(G("profile"), std::vector<Value>{}, fs);
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ((*empty)[0]->length(), 0);
+}
+
+TEST_F(OnlineTableTest, StringKeys) {
+  Write("pages", {Row(std::string("/a"), T0, {int64_t{1}}), Row(std::string(""), T0, {int64_t{2}}),
+                  Row(std::string("/a/b"), T0, {int64_t{3}})});
+  EXPECT_EQ(Read("pages", "views", {std::string("/a"), std::string(""), std::string("/a/b"), std::string("/")}),
+            (std::vector<Value>{int64_t{1}, int64_t{2}, int64_t{3}, Value()}));
+  auto bad = repo_->Read(G("pages"), std::vector<Value>{int64_t{1}}, *repo_->SelectFeatures(G("pages"), {}));
+  EXPECT_FALSE(bad.ok());
+}
+
+TEST_F(OnlineTableTest, AsOfBeyondTheHistoryWindowIsRefused) {
+  auto r = repo_->Read(G("profile"), std::vector<Value>{int64_t{1}}, *repo_->SelectFeatures(G("profile"), {}),
+                       kNow - 8 * kMicrosPerDay);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("older than the online history of group profile (7d)"), std::string::npos);
+}
+
+TEST_F(OnlineTableTest, WriteSeqIsMonotonicAcrossReopen) {
+  Write("profile", {Row(int64_t{1}, T0, {int64_t{1}, Value(), Value()}), Row(int64_t{2}, T0, {int64_t{1}, Value(), Value()})});
+  EXPECT_EQ(repo_->last_write_seq(), 2u);
+  repo_.reset();
+  auto again = FeatureRepository::Open(dir_.str());
+  ASSERT_TRUE(again.ok());
+  repo_ = std::move(*again);
+  EXPECT_EQ(repo_->last_write_seq(), 2u);
+  // A tie with a row from before the restart still goes to the newer write.
+  Write("profile", {Row(int64_t{1}, T0, {int64_t{7}, Value(), Value()})});
+  EXPECT_EQ(repo_->last_write_seq(), 3u);
+  EXPECT_EQ(Read("profile", "age", {int64_t{1}}), std::vector<Value>{int64_t{7}});
+}
+
+TEST(OnlineCompactionTest, CompactionFilterReclaimsExpiredRowsOnly) {
+  TempDir dir;
+  auto repo = MakeRepo(dir, R"(entities:
+  user: {key: user_id}
+feature_groups:
+  short:
+    entity: user
+    ttl: 1h
+    history: 0
+    features: {x: int64}
+  keep:
+    entity: user
+    history: 1h
+    features: {x: int64}
+)");
+  const int64_t now = NowMicros();
+  const auto& s = **repo->FindGroup("short");
+  const auto& k = **repo->FindGroup("keep");
+  // short: 100 keys expired two hours ago, 50 live.
+  std::vector<FeatureRow> rows;
+  for (int64_t i = 0; i < 150; ++i) rows.push_back(Row(i, i < 100 ? now - 3 * 3600 * kSec : now - 60 * kSec, {i}));
+  ASSERT_TRUE(repo->Write(s, rows).ok());
+  // keep: each key has a row superseded 2h ago (reclaimable), one superseded 10m ago (needed), and a latest.
+  rows.clear();
+  for (int64_t i = 0; i < 20; ++i) {
+    rows.push_back(Row(i, now - 5 * 3600 * kSec, {int64_t{1}}));
+    rows.push_back(Row(i, now - 2 * 3600 * kSec, {int64_t{2}}));
+    rows.push_back(Row(i, now - 600 * kSec, {int64_t{3}}));
+  }
+  ASSERT_TRUE(repo->Write(k, rows).ok());
+  auto before = repo->online().Stats();
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ(before->latest_entries, 170u);
+  EXPECT_EQ(before->history_entries, 40u);
+  ASSERT_TRUE(repo->online().Compact().ok());
+  auto after = repo->online().Stats();
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->latest_entries, 70u);   // 50 live short rows + 20 keep rows
+  EXPECT_EQ(after->history_entries, 20u);  // only rows some read inside the 1h window can see
+  // Reads inside the window are unchanged by compaction.
+  auto cols = repo->Read(k, std::vector<Value>{int64_t{0}}, {&k.features[0]}, now - 3599 * kSec);
+  ASSERT_TRUE(cols.ok()) << cols.status().ToString();
+  EXPECT_EQ(Cell(*(*cols)[0], 0), Value(int64_t{2}));
+}
+
+TEST(OnlineEvolutionTest, ReadsOldRowsAfterSchemaEvolution) {
+  TempDir dir;
+  auto repo = MakeRepo(dir, "entities:\n  user: {key: user_id}\nfeature_groups:\n  g:\n    entity: user\n"
+                            "    features: {a: int32, b: float32, c: string}\n");
+  const int64_t t = NowMicros() - kSec;
+  ASSERT_TRUE(repo->Write(**repo->FindGroup("g"), std::vector<FeatureRow>{Row(int64_t{1}, t, {int64_t{-3}, 0.25, std::string("x")})}).ok());
+  repo.reset();
+  testing::WriteText(dir.path() / "strata.yaml", "project: test\nentities:\n  user: {key: user_id}\nfeature_groups:\n  g:\n"
+                                                 "    entity: user\n    features: {a: int64, b: float64, d: bool}\n");
+  ASSERT_TRUE(FeatureRepository::Apply(dir.str()).ok());
+  auto reopened = FeatureRepository::Open(dir.str());
+  ASSERT_TRUE(reopened.ok());
+  const auto& g = **(*reopened)->FindGroup("g");
+  auto cols = (*reopened)->Read(g, std::vector<Value>{int64_t{1}}, *(*reopened)->SelectFeatures(g, {}));
+  ASSERT_TRUE(cols.ok());
+  EXPECT_EQ((*cols)[0]->type()->id(), arrow::Type::INT64);
+  EXPECT_EQ(Cell(*(*cols)[0], 0), Value(int64_t{-3}));
+  EXPECT_EQ(Cell(*(*cols)[1], 0), Value(0.25));
+  EXPECT_TRUE((*cols)[2]->IsNull(0));
+}
+
+TEST(OnlineEmbeddingTest, QuantizedEmbeddingsReadBackAsFloat32) {
+  TempDir dir;
+  auto repo = MakeRepo(dir, "entities:\n  item: {key: item_id}\nfeature_groups:\n  emb:\n    entity: item\n    features:\n"
+                            "      q8: {type: \"vector<float32,64>\", quantization: int8}\n"
+                            "      h: {type: \"vector<float32,64>\", quantization: float16}\n"
+                            "      f: \"vector<float32,64>\"\n");
+  const auto& g = **repo->FindGroup("emb");
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal;
+  std::vector<FeatureRow> rows;
+  std::vector<std::vector<float>> truth;
+  for (int64_t i = 0; i < 200; ++i) {
+    std::vector<float> v(64);
+    double n = 0;
+    for (auto& x : v) {
+      x = normal(rng);
+      n += x * x;
+    }
+    for (auto& x : v) x = static_cast<float>(x / std::sqrt(n));
+    truth.push_back(v);
+    rows.push_back(Row(i, NowMicros() - kSec, {v, v, v}));
+  }
+  ASSERT_TRUE(repo->Write(g, rows).ok());
+  std::vector<Value> keys;
+  for (int64_t i = 0; i < 200; ++i) keys.push_back(i);
+  auto cols = repo->Read(g, keys, *repo->SelectFeatures(g, {}));
+  ASSERT_TRUE(cols.ok());
+  double worst[3] = {1, 1, 1};
+  for (int c = 0; c < 3; ++c) {
+    const auto& fl = static_cast<const arrow::FixedSizeListArray&>(*(*cols)[c]);
+    ASSERT_EQ(fl.value_length(), 64);
+    const auto& vals = static_cast<const arrow::FloatArray&>(*fl.values());
+    for (int64_t i = 0; i < 200; ++i) {
+      double dot = 0, nb = 0;
+      for (int d = 0; d < 64; ++d) {
+        const float b = vals.Value(fl.value_offset(i) + d);
+        dot += truth[i][d] * b;
+        nb += b * b;
+      }
+      worst[c] = std::min(worst[c], dot / std::sqrt(nb));
+    }
+  }
+  std::printf("worst cosine after store round trip: int8 %.6f float16 %.8f none %.8f\n", worst[0], worst[1], worst[2]);
+  EXPECT_GE(worst[0], 0.999);
+  EXPECT_GE(worst[1], 0.99999);
+  EXPECT_GE(worst[2], 0.9999999);
+}
+
+// One writer replaces every key's value in each batch; readers must never see two values.
+TEST(OnlineConcurrencyTest, ReadersNeverSeeAHalfAppliedBatch) {
+  TempDir dir;
+  auto repo = MakeRepo(dir, "online: {backend: rocksdb, path: .strata/online, sync: false}\n"
+                            "entities:\n  user: {key: user_id}\nfeature_groups:\n  g:\n    entity: user\n    features: {v: int64}\n");
+  const auto& g = **repo->FindGroup("g");
+  constexpr int kKeys = 500;
+  std::vector<Value> keys;
+  for (int64_t i = 0; i < kKeys; ++i) keys.push_back(i);
+  const int64_t base = NowMicros() - 3600 * kSec;
+  std::atomic<bool> done{false};
+  std::atomic<int> torn{0}, reads{0};
+  auto reader = [&] {
+    while (!done.load()) {
+      auto cols = repo->Read(g, keys, {&g.features[0]});
+      if (!cols.ok()) {
+        ++torn;
+        continue;
+      }
+      const auto& a = *(*cols)[0];
+      const Value first = Cell(a, 0);
+      for (int i = 1; i < kKeys; ++i)
+        if (Cell(a, i) != first) {
+          ++torn;
+          break;
+        }
+      ++reads;
+    }
+  };
+  std::thread r1(reader), r2(reader);
+  for (int64_t b = 0; b < 200; ++b) {
+    std::vector<FeatureRow> rows;
+    for (int64_t i = 0; i < kKeys; ++i) rows.push_back(Row(i, base + b, {b}));
+    ASSERT_TRUE(repo->Write(g, rows).ok());
+  }
+  done = true;
+  r1.join();
+  r2.join();
+  EXPECT_EQ(torn.load(), 0);
+  EXPECT_GT(reads.load(), 0);
+}
+
+}  // namespace
+}  // namespace strata

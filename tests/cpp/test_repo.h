@@ -1,0 +1,76 @@
+#pragma once
+// A feature repository in a fresh temporary directory, for tests.
+
+#include <gtest/gtest.h>
+
+#include <arrow/api.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include "strata/store/feature_repository.h"
+
+namespace strata::testing {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    path_ = std::filesystem::temp_directory_path() / ("strata-test-" + std::to_string(rd()) + std::to_string(rd()));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+  std::string str() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline void WriteText(const std::filesystem::path& p, const std::string& text) {
+  std::ofstream(p) << text;
+}
+
+// Writes strata.yaml with the given entities+groups section and applies it.
+inline std::unique_ptr<FeatureRepository> MakeRepo(const TempDir& dir, const std::string& body) {
+  WriteText(dir.path() / "strata.yaml", "project: test\n" + body);
+  auto plan = FeatureRepository::Apply(dir.str());
+  EXPECT_TRUE(plan.ok()) << plan.status().ToString();
+  auto repo = FeatureRepository::Open(dir.str());
+  EXPECT_TRUE(repo.ok()) << repo.status().ToString();
+  return repo.ok() ? std::move(*repo) : nullptr;
+}
+
+inline FeatureRow Row(Value key, int64_t event_time, std::vector<Value> features) {
+  return FeatureRow{std::move(key), event_time, std::move(features)};
+}
+
+// Cell i of an int64/int32/float column as a Value (monostate for null).
+inline Value Cell(const arrow::Array& a, int64_t i) {
+  if (a.IsNull(i)) return Value();
+  switch (a.type_id()) {
+    case arrow::Type::INT32: return int64_t{static_cast<const arrow::Int32Array&>(a).Value(i)};
+    case arrow::Type::INT64: return static_cast<const arrow::Int64Array&>(a).Value(i);
+    case arrow::Type::FLOAT: return double{static_cast<const arrow::FloatArray&>(a).Value(i)};
+    case arrow::Type::DOUBLE: return static_cast<const arrow::DoubleArray&>(a).Value(i);
+    case arrow::Type::STRING: return std::string(static_cast<const arrow::StringArray&>(a).GetView(i));
+    case arrow::Type::BOOL: return static_cast<const arrow::BooleanArray&>(a).Value(i);
+    default: return Value(std::string("<" + a.type()->ToString() + ">"));
+  }
+}
+
+// The elements of list cell i (sequence reads) as Values; nullopt when the cell is null.
+inline std::optional<std::vector<Value>> ListCell(const arrow::Array& a, int64_t i) {
+  if (a.IsNull(i)) return std::nullopt;
+  const auto& l = static_cast<const arrow::ListArray&>(a);
+  std::vector<Value> out;
+  for (int64_t k = l.value_offset(i); k < l.value_offset(i + 1); ++k) out.push_back(Cell(*l.values(), k));
+  return out;
+}
+
+}  // namespace strata::testing
