@@ -27,7 +27,7 @@ demo: build
 	bash examples/demo.sh
 
 bench: build
-	.venv/bin/python bench/online_lookup.py
+	$(BUILD)/bin/online_lookup_bench
 
 clean:
 	rm -rf $(BUILD) build-asan
