@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# `make demo`: the main job end to end on the embedded default (RocksDB online store):
+# create the example repository, generate realistic synthetic events, ingest them, serve features.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+STRATA=${STRATA:-build/bin/strata}
+REPO=${REPO:-demo-repo}
+PY=.venv/bin/python
+
+rm -rf "$REPO"
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "strata init $REPO --example"
+"$STRATA" init "$REPO" --example
+step "strata apply"
+"$STRATA" apply --repo "$REPO"
+step "generate synthetic events (100k users, 1M clicks, 20k item embeddings)"
+$PY examples/generate_events.py --out "$REPO/data"
+step "strata ingest"
+"$STRATA" ingest user_profile "$REPO/data/user_profile.csv" --repo "$REPO"
+"$STRATA" ingest user_clicks "$REPO/data/user_clicks.parquet" --repo "$REPO"
+"$STRATA" ingest item_embedding "$REPO/data/item_embedding.parquet" --repo "$REPO"
+step "serve: latest profiles of three users (one unknown)"
+"$STRATA" get user_profile --key 1,2,99999999 --repo "$REPO" --format table
+step "serve: the same users as of 6 days ago (exact inside the 7d online history)"
+"$STRATA" get user_profile --key 1,2 --repo "$REPO" --as-of "$($PY -c 'import datetime as d;print((d.datetime.now(d.timezone.utc)-d.timedelta(days=6)).strftime("%Y-%m-%dT%H:%M:%SZ"))')" --format table
+step "serve: newest 5 clicks of the most active users"
+"$STRATA" get user_clicks --key 0,1,2 --limit 5 --repo "$REPO"
+step "serve: an int8-quantized item embedding, read back as float32"
+"$STRATA" get item_embedding --key 42 --repo "$REPO" | cut -c1-160
+printf '\nPoint-in-time training sets and the PyTorch loader are the next milestones (docs/roadmap.md).\n'
