@@ -37,9 +37,32 @@ class ExpiryCompactionFilter : public rocksdb::CompactionFilter {
         return superseded_at < cutoff || L::OutlivedBefore(L::TimedKeyEventTime(k), g.lifetime, cutoff);
       }
       case ColumnFamilyRole::kSequence:
-        return k.size() >= 20 && L::OutlivedBefore(L::TimedKeyEventTime(k), g.lifetime, cutoff);
+        return false;  // rewritten in FilterV2
     }
     return false;
+  }
+
+  // Sequence values hold many events: drop the expired ones, and the value once none is left.
+  Decision FilterV2(int level, const rocksdb::Slice& key, ValueType value_type, const rocksdb::Slice& value,
+                    std::string* new_value, std::string* skip_until) const override {
+    if (role_ != ColumnFamilyRole::kSequence || value_type != ValueType::kValue)
+      return CompactionFilter::FilterV2(level, key, value_type, value, new_value, skip_until);
+    auto it = map_->find(L::GroupOf({key.data(), key.size()}));
+    if (it == map_->end() || it->second.lifetime <= 0) return Decision::kKeep;
+    int64_t cutoff;
+    if (__builtin_sub_overflow(now_, it->second.history, &cutoff)) return Decision::kKeep;
+    L::SequenceReader reader({value.data(), value.size()});
+    L::SequenceEvent e;
+    std::string kept;
+    size_t dropped = 0;
+    while (reader.Next(&e)) {
+      if (L::OutlivedBefore(e.event_time, it->second.lifetime, cutoff)) ++dropped;
+      else L::AppendSequenceEvent(&kept, e);
+    }
+    if (reader.corrupt() || dropped == 0) return Decision::kKeep;
+    if (kept.empty()) return Decision::kRemove;
+    *new_value = std::move(kept);
+    return Decision::kChangeValue;
   }
 
   const char* Name() const override { return "strata.ExpiryCompactionFilter"; }

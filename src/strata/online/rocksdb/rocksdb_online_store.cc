@@ -6,9 +6,11 @@
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/write_batch_with_index.h>
 
+#include <algorithm>
 #include <mutex>
 #include <unordered_map>
 
+#include "strata/core/time.h"
 #include "strata/online/column_builder.h"
 #include "strata/online/rocksdb/expiry_compaction_filter.h"
 #include "strata/online/rocksdb/storage_layout.h"
@@ -35,8 +37,8 @@ struct KeyState {
   bool exists = false;
   int64_t event_time = 0;
   uint64_t write_seq = 0;
-  std::string row;      // table groups
-  uint64_t count = 0;   // sequence groups: events stored
+  std::string row;      // table groups: the latest row; sequence groups: the stored events
+  std::vector<L::SequenceEvent> new_events;  // sequence groups: events of this batch
   bool dirty = false;
   const FeatureGroupDef* group = nullptr;
 };
@@ -87,7 +89,6 @@ class RocksOnlineStore final : public OnlineStore {
   Status LoadStates(std::span<const OnlineWrite> writes, std::unordered_map<std::string, KeyState>* states);
   Status InsertLate(rocksdb::WriteBatchWithIndex* batch, const std::string& prefix, const OnlineWrite& w,
                     const KeyState& state);
-  Status TrimSequence(rocksdb::WriteBatchWithIndex* batch, const std::string& prefix, KeyState* state);
   Status ReadTable(const ReadSpec& spec, std::span<const std::string> keys, const rocksdb::ReadOptions& ro,
                    std::vector<FeatureColumnBuilder>* columns);
   Status ReadSequence(const ReadSpec& spec, std::span<const std::string> keys, const rocksdb::ReadOptions& ro,
@@ -106,34 +107,37 @@ class RocksOnlineStore final : public OnlineStore {
 
 Status RocksOnlineStore::LoadStates(std::span<const OnlineWrite> writes,
                                     std::unordered_map<std::string, KeyState>* states) {
-  std::vector<std::string> keys;
+  // One MultiGet per column family: table groups' latest rows, sequence groups' events.
+  std::vector<std::string> keys[2];
   for (const auto& w : writes) {
     std::string prefix = L::EntityPrefix(w.group->id, w.entity_key);
     auto [it, inserted] = states->try_emplace(prefix);
     if (inserted) {
       it->second.group = w.group;
-      keys.push_back(std::move(prefix));
+      keys[w.group->kind == GroupKind::kSequence].push_back(std::move(prefix));
     }
   }
-  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
-  std::vector<rocksdb::PinnableSlice> values(keys.size());
-  std::vector<rocksdb::Status> statuses(keys.size());
-  db_->MultiGet(rocksdb::ReadOptions(), latest_, keys.size(), slices.data(), values.data(), statuses.data());
-  for (size_t i = 0; i < keys.size(); ++i) {
-    if (statuses[i].IsNotFound()) continue;
-    STRATA_RETURN_NOT_OK(FromRocks(statuses[i], "reading online state"));
-    KeyState& st = (*states)[keys[i]];
-    const std::string_view v(values[i].data(), values[i].size());
-    if (st.group->kind == GroupKind::kTable) {
+  for (int kind = 0; kind < 2; ++kind) {
+    const size_t n = keys[kind].size();
+    std::vector<rocksdb::Slice> slices(keys[kind].begin(), keys[kind].end());
+    std::vector<rocksdb::PinnableSlice> values(n);
+    std::vector<rocksdb::Status> statuses(n);
+    db_->MultiGet(rocksdb::ReadOptions(), kind ? sequence_ : latest_, n, slices.data(), values.data(), statuses.data());
+    for (size_t i = 0; i < n; ++i) {
+      if (statuses[i].IsNotFound()) continue;
+      STRATA_RETURN_NOT_OK(FromRocks(statuses[i], "reading online state"));
+      KeyState& st = (*states)[keys[kind][i]];
+      const std::string_view v(values[i].data(), values[i].size());
+      st.exists = true;
+      if (kind) {
+        st.row.assign(v);
+        continue;
+      }
       L::LatestRow row;
       if (!L::DecodeLatest(v, &row)) return Status::Corruption("online store: malformed latest row of group " + st.group->name);
-      st.exists = true;
       st.event_time = row.event_time;
       st.write_seq = row.write_seq;
       st.row.assign(row.row);
-    } else if (v.size() == 8) {
-      st.exists = true;
-      st.count = LoadLE<uint64_t>(v.data());
     }
   }
   return Status::OK();
@@ -168,20 +172,23 @@ Status RocksOnlineStore::InsertLate(rocksdb::WriteBatchWithIndex* batch, const s
   return Status::OK();
 }
 
-// Keeps the newest max_length events of a key.
-Status RocksOnlineStore::TrimSequence(rocksdb::WriteBatchWithIndex* batch, const std::string& prefix, KeyState* state) {
-  const uint64_t max_length = static_cast<uint64_t>(state->group->max_length);
-  std::unique_ptr<rocksdb::Iterator> it(batch->NewIteratorWithBase(sequence_, db_->NewIterator(rocksdb::ReadOptions(), sequence_)));
-  std::vector<std::string> doomed;
-  uint64_t kept = 0;
-  for (it->Seek(prefix); it->Valid() && StartsWith(it->key(), prefix); it->Next()) {
-    if (kept < max_length) ++kept;
-    else doomed.push_back(it->key().ToString());
-  }
-  STRATA_RETURN_NOT_OK(FromRocks(it->status(), "reading online sequence"));
-  it.reset();
-  for (const auto& k : doomed) STRATA_RETURN_NOT_OK(FromRocks(batch->Delete(sequence_, k), "trimming online sequence"));
-  state->count = kept;
+// Merges a batch's events into a key's stored events: newest first, at most max_length,
+// without events that no read inside the history window can see.
+Status MergeSequence(KeyState* st, int64_t now, std::string* out) {
+  const FeatureGroupDef& g = *st->group;
+  std::vector<L::SequenceEvent> stored;
+  if (!L::DecodeSequence(st->row, &stored)) return Status::Corruption("online store: malformed sequence of group " + g.name);
+  auto& fresh = st->new_events;
+  std::stable_sort(fresh.begin(), fresh.end(), L::NewerEvent);
+  std::vector<L::SequenceEvent> merged(stored.size() + fresh.size());
+  std::merge(stored.begin(), stored.end(), fresh.begin(), fresh.end(), merged.begin(), L::NewerEvent);
+  if (merged.size() > static_cast<size_t>(g.max_length)) merged.resize(g.max_length);
+  const int64_t lifetime = g.Lifetime().value_or(0);
+  int64_t cutoff;
+  if (__builtin_sub_overflow(now, g.history, &cutoff)) cutoff = INT64_MIN;
+  out->clear();
+  for (const auto& e : merged)
+    if (!L::OutlivedBefore(e.event_time, lifetime, cutoff)) L::AppendSequenceEvent(out, e);
   return Status::OK();
 }
 
@@ -197,9 +204,7 @@ Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t las
     KeyState& st = states[prefix];
     st.dirty = true;
     if (w.group->kind == GroupKind::kSequence) {
-      STRATA_RETURN_NOT_OK(FromRocks(batch.Put(sequence_, L::TimedKey(prefix, w.event_time, w.write_seq), w.row),
-                                     "writing online sequence"));
-      ++st.count;
+      st.new_events.push_back({w.event_time, w.write_seq, w.row});
       continue;
     }
     if (!st.exists || Newer(w.event_time, w.write_seq, st.event_time, st.write_seq)) {
@@ -217,16 +222,18 @@ Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t las
       STRATA_RETURN_NOT_OK(InsertLate(&batch, prefix, w, st));
     }
   }
+  const int64_t now = NowMicros();
   for (auto& [key, st] : states) {
     if (!st.dirty) continue;
     value.clear();
     if (st.group->kind == GroupKind::kTable) {
       L::EncodeLatest(&value, st.event_time, st.write_seq, st.row);
-    } else {
-      if (st.count > static_cast<uint64_t>(st.group->max_length)) STRATA_RETURN_NOT_OK(TrimSequence(&batch, key, &st));
-      value.append(reinterpret_cast<const char*>(&st.count), 8);
+      STRATA_RETURN_NOT_OK(FromRocks(batch.Put(latest_, key, value), "writing online state"));
+      continue;
     }
-    STRATA_RETURN_NOT_OK(FromRocks(batch.Put(latest_, key, value), "writing online state"));
+    STRATA_RETURN_NOT_OK(MergeSequence(&st, now, &value));
+    rocksdb::Status put = value.empty() ? batch.Delete(sequence_, key) : batch.Put(sequence_, key, value);
+    STRATA_RETURN_NOT_OK(FromRocks(put, "writing online sequence"));
   }
   STRATA_RETURN_NOT_OK(FromRocks(
       batch.Put(default_, L::kWriteSeqKey, rocksdb::Slice(reinterpret_cast<const char*>(&last_write_seq), 8)),
@@ -343,26 +350,35 @@ Status RocksOnlineStore::ReadSequence(const ReadSpec& spec, std::span<const std:
   const FeatureGroupDef& g = *spec.group;
   const int64_t lifetime = g.Lifetime().value_or(0);
   const int32_t limit = (spec.limit <= 0 || spec.limit > g.max_length) ? g.max_length : spec.limit;
+  const size_t n = keys.size();
+  std::vector<std::string> full(n);
+  std::vector<rocksdb::Slice> slices(n);
+  for (size_t i = 0; i < n; ++i) {
+    full[i] = L::EntityPrefix(g.id, keys[i]);
+    slices[i] = full[i];
+  }
+  std::vector<rocksdb::PinnableSlice> values(n);
+  std::vector<rocksdb::Status> statuses(n);
+  db_->MultiGet(ro, sequence_, n, slices.data(), values.data(), statuses.data());
   RowProjector projector(spec.features);
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, sequence_));
-  std::string prefix;
-  auto visible = [&] {
-    return it->Valid() && StartsWith(it->key(), prefix) &&
-           L::VisibleAt(L::TimedKeyEventTime({it->key().data(), it->key().size()}), lifetime, spec.as_of);
-  };
-  for (const auto& key : keys) {
-    prefix = L::EntityPrefix(g.id, key);
-    it->Seek(L::TimedKey(prefix, spec.as_of, UINT64_MAX));
-    if (!visible()) {  // rule 5: no visible event is a null, not an empty list
-      STRATA_RETURN_NOT_OK(FromRocks(it->status(), "reading sequence group " + g.name));
+  for (size_t i = 0; i < n; ++i) {
+    if (!statuses[i].IsNotFound()) STRATA_RETURN_NOT_OK(FromRocks(statuses[i], "reading sequence group " + g.name));
+    L::SequenceReader reader({values[i].data(), values[i].size()});
+    L::SequenceEvent e;
+    bool have = false;
+    while ((have = reader.Next(&e)) && e.event_time > spec.as_of) {
+    }  // skip events in the future of as_of
+    if (!have || !L::VisibleAt(e.event_time, lifetime, spec.as_of)) {  // rule 5: null, not an empty list
       for (auto& c : *columns) c.AppendNull();
-      continue;
+    } else {
+      for (auto& c : *columns) c.StartList();
+      // Events come newest first; once one is expired, all older ones are too.
+      int32_t taken = 0;
+      do {
+        projector.Project<true>(e.row, columns);
+      } while (++taken < limit && reader.Next(&e) && L::VisibleAt(e.event_time, lifetime, spec.as_of));
     }
-    for (auto& c : *columns) c.StartList();
-    // Events come newest first; once one is expired, all older ones are too.
-    for (int32_t taken = 0; taken < limit && visible(); ++taken, it->Next())
-      projector.Project<true>({it->value().data(), it->value().size()}, columns);
-    STRATA_RETURN_NOT_OK(FromRocks(it->status(), "reading sequence group " + g.name));
+    if (reader.corrupt()) return Status::Corruption("online store: malformed sequence of group " + g.name);
   }
   return Status::OK();
 }
@@ -423,7 +439,14 @@ Result<OnlineStoreStats> RocksOnlineStore::Stats() {
   };
   STRATA_RETURN_NOT_OK(count(latest_, &stats.latest_entries));
   STRATA_RETURN_NOT_OK(count(history_, &stats.history_entries));
-  STRATA_RETURN_NOT_OK(count(sequence_, &stats.sequence_events));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), sequence_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::vector<L::SequenceEvent> events;
+    if (!L::DecodeSequence({it->value().data(), it->value().size()}, &events))
+      return Status::Corruption("online store: malformed sequence");
+    stats.sequence_events += events.size();
+  }
+  STRATA_RETURN_NOT_OK(FromRocks(it->status(), "scanning online store"));
   return stats;
 }
 
@@ -458,7 +481,7 @@ Result<std::unique_ptr<OnlineStore>> OpenRocksOnlineStore(const RocksOnlineOptio
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
       {L::kLatestCf, cf_options(ColumnFamilyRole::kLatest, true)},
       {L::kHistoryCf, cf_options(ColumnFamilyRole::kHistory, false)},
-      {L::kSequenceCf, cf_options(ColumnFamilyRole::kSequence, false)},
+      {L::kSequenceCf, cf_options(ColumnFamilyRole::kSequence, true)},
   };
   auto store = std::make_unique<RocksOnlineStore>(options, policies);
   STRATA_RETURN_NOT_OK(store->Open(db_options, cfs));

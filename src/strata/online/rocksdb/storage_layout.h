@@ -1,16 +1,17 @@
 #pragma once
 // Key and value layouts of the RocksDB online store. Column families:
-//   latest:   [group][entity key]                          -> [event_time][write_seq][row]  (table groups)
-//                                                          -> [count]                      (sequence groups)
+//   latest:   [group][entity key]                          -> [event_time][write_seq][row]   (table groups)
 //   history:  [group][entity key][~event_time][~write_seq] -> [superseded_at][row]
 //             superseded table rows, newest first; superseded_at = event time of the row that replaced it
-//   sequence: [group][entity key][~event_time][~write_seq] -> [row], newest first
-// "~" is a descending encoding, so a forward scan from a time walks back in time and the
-// newest N events of a key are N adjacent entries.
+//   sequence: [group][entity key] -> the key's events, newest first, at most max_length of them:
+//             {[event_time][write_seq][varint row size][row]}*
+// "~" is a descending encoding, so a forward scan from a time walks back in time. A sequence is
+// one value: "newest N as of t" is one point lookup that reads at most max_length events.
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "strata/core/key_codec.h"
 #include "strata/core/row_codec.h"
@@ -78,6 +79,59 @@ inline bool DecodeHistory(std::string_view v, int64_t* superseded_at, std::strin
   *superseded_at = LoadLE<int64_t>(v.data());
   *row = v.substr(8);
   return true;
+}
+
+struct SequenceEvent {
+  int64_t event_time = 0;
+  uint64_t write_seq = 0;
+  std::string_view row;
+};
+
+inline bool NewerEvent(const SequenceEvent& a, const SequenceEvent& b) {
+  return a.event_time != b.event_time ? a.event_time > b.event_time : a.write_seq > b.write_seq;
+}
+
+inline void AppendSequenceEvent(std::string* out, const SequenceEvent& e) {
+  out->append(reinterpret_cast<const char*>(&e.event_time), 8);
+  out->append(reinterpret_cast<const char*>(&e.write_seq), 8);
+  PutVarint(out, e.row.size());
+  out->append(e.row);
+}
+
+// Walks a sequence value, newest event first.
+class SequenceReader {
+ public:
+  explicit SequenceReader(std::string_view value) : rest_(value) {}
+  // False at the end, or when the value is malformed (then corrupt() is true).
+  bool Next(SequenceEvent* e) {
+    if (rest_.empty()) return false;
+    uint64_t size;
+    if (rest_.size() < 17) return Fail();
+    e->event_time = LoadLE<int64_t>(rest_.data());
+    e->write_seq = LoadLE<uint64_t>(rest_.data() + 8);
+    rest_.remove_prefix(16);
+    if (!GetVarint(&rest_, &size) || size > rest_.size()) return Fail();
+    e->row = rest_.substr(0, size);
+    rest_.remove_prefix(size);
+    return true;
+  }
+  bool corrupt() const { return corrupt_; }
+
+ private:
+  bool Fail() {
+    corrupt_ = true;
+    rest_ = {};
+    return false;
+  }
+  std::string_view rest_;
+  bool corrupt_ = false;
+};
+
+inline bool DecodeSequence(std::string_view value, std::vector<SequenceEvent>* out) {
+  SequenceReader reader(value);
+  SequenceEvent e;
+  while (reader.Next(&e)) out->push_back(e);
+  return !reader.corrupt();
 }
 
 // True when a row with this event time is invisible at every t >= cutoff because it has
