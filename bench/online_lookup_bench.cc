@@ -274,6 +274,30 @@ int main(int argc, char** argv) {
   Check(repo->online().Compact().ok() ? Result<int>(0) : Result<int>(Status::Internal("compact")), "compact");
   raw->CompactRange(rocksdb::CompactRangeOptions(), nullptr, nullptr);
   fmt::print("loaded in {:.1f}s\n\n", std::chrono::duration<double>(Clock::now() - load_start).count());
+  {  // Warm caches: every key once through strata and raw RocksDB (redis is in memory).
+    std::vector<const FeatureDef*> warm_features = {&profile.features[0]};
+    for (int64_t u = 0; u < o.users; u += 1000) {
+      std::vector<Value> keys;
+      std::vector<std::string> rkeys;
+      for (int64_t k = u; k < std::min(o.users, u + 1000); ++k) {
+        keys.push_back(k);
+        std::string key;
+        AppendGroupId(&key, profile.id);
+        AppendInt64Key(&key, k);
+        rkeys.push_back(key);
+      }
+      Check(repo->Read(profile, keys, warm_features), "warm");
+      std::vector<rocksdb::Slice> slices(rkeys.begin(), rkeys.end());
+      std::vector<rocksdb::PinnableSlice> values(rkeys.size());
+      std::vector<rocksdb::Status> st(rkeys.size());
+      raw->MultiGet(rocksdb::ReadOptions(), raw->DefaultColumnFamily(), rkeys.size(), slices.data(), values.data(), st.data());
+    }
+    for (int64_t u = 0; u < o.seq_users; u += 1000) {
+      std::vector<Value> keys;
+      for (int64_t k = u; k < std::min(o.seq_users, u + 1000); ++k) keys.push_back(k);
+      Check(repo->Read(clicks, keys, {&clicks.features[0]}), "warm");
+    }
+  }
 
   std::vector<const FeatureDef*> all;
   for (const auto& f : profile.features) all.push_back(&f);

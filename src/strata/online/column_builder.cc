@@ -8,6 +8,10 @@
 namespace strata {
 
 FeatureColumnBuilder::FeatureColumnBuilder(const DataType& type, bool as_list) : type_(type) {
+  if (!as_list && ScalarColumnWriter::Supports(type)) {
+    scalar_.emplace(type);
+    return;
+  }
   std::shared_ptr<arrow::DataType> t = ArrowTypeOf(type);
   if (as_list) t = arrow::list(t);
   std::unique_ptr<arrow::ArrayBuilder> b;
@@ -16,7 +20,10 @@ FeatureColumnBuilder::FeatureColumnBuilder(const DataType& type, bool as_list) :
   value_builder_ = as_list ? static_cast<arrow::ListBuilder*>(builder_.get())->value_builder() : builder_.get();
 }
 
-void FeatureColumnBuilder::Reserve(int64_t rows) { (void)builder_->Reserve(rows); }
+void FeatureColumnBuilder::Reserve(int64_t rows) {
+  if (scalar_) scalar_->Reserve(rows);
+  else (void)builder_->Reserve(rows);
+}
 
 void FeatureColumnBuilder::AppendValue(arrow::ArrayBuilder* b, const FieldRef& f) {
   const char* p = f.payload.data();
@@ -129,6 +136,7 @@ void FeatureColumnBuilder::AppendValue(arrow::ArrayBuilder* b, const FieldRef& f
 }
 
 Result<std::shared_ptr<arrow::Array>> FeatureColumnBuilder::Finish() {
+  if (scalar_) return scalar_->Finish();
   std::shared_ptr<arrow::Array> out;
   arrow::Status st = builder_->Finish(&out);
   if (!st.ok()) return Status::Internal("building a feature column: " + st.ToString());

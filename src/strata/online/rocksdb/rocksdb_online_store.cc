@@ -89,8 +89,10 @@ class RocksOnlineStore final : public OnlineStore {
   Status LoadStates(std::span<const OnlineWrite> writes, std::unordered_map<std::string, KeyState>* states);
   Status InsertLate(rocksdb::WriteBatchWithIndex* batch, const std::string& prefix, const OnlineWrite& w,
                     const KeyState& state);
+  // Without a snapshot in `ro`, returns with *needs_snapshot set (and nothing appended) when a
+  // key's answer lies in history: latest and history must then be read from one snapshot.
   Status ReadTable(const ReadSpec& spec, std::span<const std::string> keys, const rocksdb::ReadOptions& ro,
-                   std::vector<FeatureColumnBuilder>* columns);
+                   std::vector<FeatureColumnBuilder>* columns, bool* needs_snapshot);
   Status ReadSequence(const ReadSpec& spec, std::span<const std::string> keys, const rocksdb::ReadOptions& ro,
                       std::vector<FeatureColumnBuilder>* columns);
 
@@ -293,7 +295,8 @@ class RowProjector {
 }  // namespace
 
 Status RocksOnlineStore::ReadTable(const ReadSpec& spec, std::span<const std::string> keys,
-                                   const rocksdb::ReadOptions& ro, std::vector<FeatureColumnBuilder>* columns) {
+                                   const rocksdb::ReadOptions& ro, std::vector<FeatureColumnBuilder>* columns,
+                                   bool* needs_snapshot) {
   const FeatureGroupDef& g = *spec.group;
   const int64_t lifetime = g.Lifetime().value_or(0);
   const size_t n = keys.size();
@@ -306,6 +309,16 @@ Status RocksOnlineStore::ReadTable(const ReadSpec& spec, std::span<const std::st
   std::vector<rocksdb::PinnableSlice> values(n);
   std::vector<rocksdb::Status> statuses(n);
   db_->MultiGet(ro, latest_, n, slices.data(), values.data(), statuses.data());
+  if (!ro.snapshot) {
+    for (size_t i = 0; i < n; ++i) {
+      L::LatestRow latest;
+      if (statuses[i].ok() && L::DecodeLatest({values[i].data(), values[i].size()}, &latest) &&
+          latest.event_time > spec.as_of) {
+        *needs_snapshot = true;
+        return Status::OK();
+      }
+    }
+  }
 
   RowProjector projector(spec.features);
   std::unique_ptr<rocksdb::Iterator> history;  // opened on the first as-of read that needs it
@@ -399,13 +412,21 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> RocksOnlineStore::Read(const 
     columns.emplace_back(f->type, is_sequence);
     columns.back().Reserve(static_cast<int64_t>(entity_keys.size()));
   }
-  // One snapshot for the whole request: a concurrent batch is seen entirely or not at all.
-  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+  // A request sees a concurrent write batch entirely or not at all: one MultiGet reads at one
+  // sequence number; a read that also needs history takes an explicit snapshot for both.
   rocksdb::ReadOptions ro;
-  ro.snapshot = snapshot;
-  Status st = is_sequence ? ReadSequence(spec, entity_keys, ro, &columns) : ReadTable(spec, entity_keys, ro, &columns);
-  db_->ReleaseSnapshot(snapshot);
-  STRATA_RETURN_NOT_OK(st);
+  if (is_sequence) {
+    STRATA_RETURN_NOT_OK(ReadSequence(spec, entity_keys, ro, &columns));
+  } else {
+    bool needs_snapshot = false;
+    STRATA_RETURN_NOT_OK(ReadTable(spec, entity_keys, ro, &columns, &needs_snapshot));
+    if (needs_snapshot) {
+      ro.snapshot = db_->GetSnapshot();
+      Status st = ReadTable(spec, entity_keys, ro, &columns, &needs_snapshot);
+      db_->ReleaseSnapshot(ro.snapshot);
+      STRATA_RETURN_NOT_OK(st);
+    }
+  }
   std::vector<std::shared_ptr<arrow::Array>> out;
   out.reserve(columns.size());
   for (auto& c : columns) {

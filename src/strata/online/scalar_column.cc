@@ -1,0 +1,115 @@
+#include "strata/online/scalar_column.h"
+
+#include <arrow/array.h>
+#include <arrow/buffer.h>
+
+#include "strata/core/arrow_types.h"
+
+namespace strata {
+
+bool ScalarColumnWriter::Supports(const DataType& type) {
+  switch (type.id) {
+    case TypeId::kBool: case TypeId::kInt32: case TypeId::kInt64: case TypeId::kFloat32: case TypeId::kFloat64:
+    case TypeId::kString: case TypeId::kBytes: case TypeId::kTimestamp: return true;
+    default: return false;
+  }
+}
+
+ScalarColumnWriter::ScalarColumnWriter(const DataType& type) : type_(type) {
+  if (type_.id == TypeId::kString || type_.id == TypeId::kBytes) offsets_.push_back(0);
+}
+
+void ScalarColumnWriter::Reserve(int64_t rows) {
+  validity_.reserve((rows + 7) / 8);
+  switch (type_.id) {
+    case TypeId::kBool: values_.reserve((rows + 7) / 8); break;
+    case TypeId::kInt32: case TypeId::kFloat32: values_.reserve(rows * 4); break;
+    case TypeId::kString: case TypeId::kBytes: offsets_.reserve(rows + 1); break;
+    default: values_.reserve(rows * 8);
+  }
+}
+
+void ScalarColumnWriter::PushValidity(bool valid) {
+  if ((length_ & 7) == 0) validity_.push_back(0);
+  if (valid) validity_.back() |= static_cast<uint8_t>(1u << (length_ & 7));
+  else ++null_count_;
+}
+
+void ScalarColumnWriter::AppendNull() {
+  switch (type_.id) {
+    case TypeId::kBool:
+      if ((length_ & 7) == 0) values_.push_back(0);
+      break;
+    case TypeId::kInt32: case TypeId::kFloat32: PushFixed<int32_t>(0); break;
+    case TypeId::kString: case TypeId::kBytes: offsets_.push_back(static_cast<int32_t>(chars_.size())); break;
+    default: PushFixed<int64_t>(0);
+  }
+  PushValidity(false);
+  ++length_;
+}
+
+void ScalarColumnWriter::Append(const FieldRef& f) {
+  const char* p = f.payload.data();
+  switch (type_.id) {
+    case TypeId::kBool:
+      if (f.tag != WireTag::kBool) break;
+      if ((length_ & 7) == 0) values_.push_back(0);
+      if (p[0]) values_.back() |= static_cast<uint8_t>(1u << (length_ & 7));
+      PushValidity(true);
+      ++length_;
+      return;
+    case TypeId::kInt32:
+      if (f.tag != WireTag::kInt32) break;
+      PushFixed(LoadLE<int32_t>(p));
+      PushValidity(true);
+      ++length_;
+      return;
+    case TypeId::kInt64:
+    case TypeId::kTimestamp:
+      if (f.tag == WireTag::kInt64) PushFixed(LoadLE<int64_t>(p));
+      else if (f.tag == WireTag::kInt32) PushFixed(static_cast<int64_t>(LoadLE<int32_t>(p)));  // widened
+      else break;
+      PushValidity(true);
+      ++length_;
+      return;
+    case TypeId::kFloat32:
+      if (f.tag != WireTag::kFloat32) break;
+      PushFixed(LoadLE<float>(p));
+      PushValidity(true);
+      ++length_;
+      return;
+    case TypeId::kFloat64:
+      if (f.tag == WireTag::kFloat64) PushFixed(LoadLE<double>(p));
+      else if (f.tag == WireTag::kFloat32) PushFixed(static_cast<double>(LoadLE<float>(p)));  // widened
+      else break;
+      PushValidity(true);
+      ++length_;
+      return;
+    case TypeId::kString:
+    case TypeId::kBytes:
+      if (f.tag != WireTag::kBytes) break;
+      chars_.append(f.payload);
+      offsets_.push_back(static_cast<int32_t>(chars_.size()));
+      PushValidity(true);
+      ++length_;
+      return;
+    default: break;
+  }
+  AppendNull();
+}
+
+std::shared_ptr<arrow::Array> ScalarColumnWriter::Finish() {
+  std::shared_ptr<arrow::Buffer> validity = null_count_ ? arrow::Buffer::FromVector(std::move(validity_)) : nullptr;
+  std::vector<std::shared_ptr<arrow::Buffer>> buffers = {std::move(validity)};
+  if (type_.id == TypeId::kString || type_.id == TypeId::kBytes) {
+    buffers.push_back(arrow::Buffer::FromVector(std::move(offsets_)));
+    buffers.push_back(arrow::Buffer::FromString(std::move(chars_)));
+  } else {
+    buffers.push_back(arrow::Buffer::FromVector(std::move(values_)));
+  }
+  auto array = arrow::MakeArray(arrow::ArrayData::Make(ArrowTypeOf(type_), length_, std::move(buffers), null_count_));
+  *this = ScalarColumnWriter(type_);
+  return array;
+}
+
+}  // namespace strata

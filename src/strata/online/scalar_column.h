@@ -1,0 +1,46 @@
+#pragma once
+// The fast path of online reads for scalar features (bool, integers, floats, strings, bytes,
+// timestamps): writes Arrow buffers directly and hands them over without copies, so that a
+// read of one key costs a few allocations per column instead of an Arrow builder's dozen.
+
+#include <arrow/type_fwd.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "strata/core/data_type.h"
+#include "strata/core/row_codec.h"
+
+namespace strata {
+
+class ScalarColumnWriter {
+ public:
+  static bool Supports(const DataType& type);
+
+  explicit ScalarColumnWriter(const DataType& type);
+  void Reserve(int64_t rows);
+  // A field that cannot be read as the column's type (a corrupt one) is written as null.
+  void Append(const FieldRef& field);
+  void AppendNull();
+  std::shared_ptr<arrow::Array> Finish();
+
+ private:
+  void PushValidity(bool valid);
+  template <typename T>
+  void PushFixed(T v) {
+    const size_t at = values_.size();
+    values_.resize(at + sizeof(T));
+    __builtin_memcpy(values_.data() + at, &v, sizeof(T));
+  }
+
+  DataType type_;
+  int64_t length_ = 0;
+  int64_t null_count_ = 0;
+  std::vector<uint8_t> validity_;  // bitmap, LSB first
+  std::vector<uint8_t> values_;    // fixed-width values; a bitmap for bool
+  std::vector<int32_t> offsets_;   // string and bytes
+  std::string chars_;
+};
+
+}  // namespace strata
