@@ -23,9 +23,9 @@ void ScalarColumnWriter::Reserve(int64_t rows) {
   validity_.reserve((rows + 7) / 8);
   switch (type_.id) {
     case TypeId::kBool: values_.reserve((rows + 7) / 8); break;
-    case TypeId::kInt32: case TypeId::kFloat32: values_.reserve(rows * 4); break;
+    case TypeId::kInt32: case TypeId::kFloat32: values_.resize(std::max(values_.size(), static_cast<size_t>(rows) * 4)); break;
     case TypeId::kString: case TypeId::kBytes: offsets_.reserve(rows + 1); break;
-    default: values_.reserve(rows * 8);
+    default: values_.resize(std::max(values_.size(), static_cast<size_t>(rows) * 8));
   }
 }
 
@@ -105,6 +105,7 @@ std::shared_ptr<arrow::Array> ScalarColumnWriter::Finish() {
     buffers.push_back(arrow::Buffer::FromVector(std::move(offsets_)));
     buffers.push_back(arrow::Buffer::FromString(std::move(chars_)));
   } else {
+    if (type_.id != TypeId::kBool) values_.resize(values_used_);
     buffers.push_back(arrow::Buffer::FromVector(std::move(values_)));
   }
   auto array = arrow::MakeArray(arrow::ArrayData::Make(ArrowTypeOf(type_), length_, std::move(buffers), null_count_));

@@ -5,6 +5,7 @@
 
 #include <arrow/type_fwd.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,16 +30,17 @@ class ScalarColumnWriter {
   void PushValidity(bool valid);
   template <typename T>
   void PushFixed(T v) {
-    const size_t at = values_.size();
-    values_.resize(at + sizeof(T));
-    __builtin_memcpy(values_.data() + at, &v, sizeof(T));
+    if (values_used_ + sizeof(T) > values_.size()) values_.resize(std::max<size_t>(64, values_.size() * 2));
+    __builtin_memcpy(values_.data() + values_used_, &v, sizeof(T));
+    values_used_ += sizeof(T);
   }
 
   DataType type_;
   int64_t length_ = 0;
   int64_t null_count_ = 0;
   std::vector<uint8_t> validity_;  // bitmap, LSB first
-  std::vector<uint8_t> values_;    // fixed-width values; a bitmap for bool
+  std::vector<uint8_t> values_;    // fixed-width values (sized ahead, values_used_ bytes used); a bitmap for bool
+  size_t values_used_ = 0;
   std::vector<int32_t> offsets_;   // string and bytes
   std::string chars_;
 };

@@ -14,6 +14,7 @@ struct RocksOnlineOptions {
   bool read_only = false;
   bool sync = true;  // fsync the WAL at each Write
   size_t block_cache_bytes = 512ull << 20;
+  size_t row_cache_bytes = 256ull << 20;  // hot rows, looked up before any block
 };
 
 Result<std::unique_ptr<OnlineStore>> OpenRocksOnlineStore(const RocksOnlineOptions& options);
