@@ -4,7 +4,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
-#include <rocksdb/utilities/write_batch_with_index.h>
+#include <rocksdb/write_batch.h>
 
 #include <algorithm>
 #include <mutex>
@@ -57,20 +57,30 @@ bool StartsWith(const rocksdb::Slice& s, std::string_view prefix) {
   return s.size() >= prefix.size() && std::memcmp(s.data(), prefix.data(), prefix.size()) == 0;
 }
 
+bool Newer(int64_t et_a, uint64_t seq_a, int64_t et_b, uint64_t seq_b) {
+  return et_a != et_b ? et_a > et_b : seq_a > seq_b;
+}
+
+// A history row this batch writes (new, or an existing one whose superseded_at changes).
+struct HistoryEntry {
+  int64_t event_time = 0;
+  uint64_t write_seq = 0;
+  int64_t superseded_at = 0;
+  std::string row;
+  bool OlderThan(int64_t et, uint64_t seq) const { return Newer(et, seq, event_time, write_seq); }
+};
+
 // The current state of one (group, key) while a write batch is being applied.
 struct KeyState {
   bool exists = false;
   int64_t event_time = 0;
   uint64_t write_seq = 0;
   std::string row;      // table groups: the latest row; sequence groups: the stored events
+  std::vector<HistoryEntry> history;         // table groups: oldest first
   std::vector<L::SequenceEvent> new_events;  // sequence groups: events of this batch
   bool dirty = false;
   const FeatureGroupDef* group = nullptr;
 };
-
-bool Newer(int64_t et_a, uint64_t seq_a, int64_t et_b, uint64_t seq_b) {
-  return et_a != et_b ? et_a > et_b : seq_a > seq_b;
-}
 
 class RocksOnlineStore final : public OnlineStore {
  public:
@@ -112,8 +122,8 @@ class RocksOnlineStore final : public OnlineStore {
 
  private:
   Status LoadStates(std::span<const OnlineWrite> writes, std::unordered_map<std::string, KeyState>* states);
-  Status InsertLate(rocksdb::WriteBatchWithIndex* batch, const std::string& prefix, const OnlineWrite& w,
-                    const KeyState& state);
+  Status InsertLate(std::unique_ptr<rocksdb::Iterator>* history, const std::string& prefix, const OnlineWrite& w,
+                    KeyState* state);
   // Without a snapshot in `ro`, returns with *needs_snapshot set (and nothing appended) when a
   // key's answer lies in history: latest and history must then be read from one snapshot.
   Status ReadTable(const ReadSpec& spec, std::span<const std::string> keys, const rocksdb::ReadOptions& ro,
@@ -170,32 +180,51 @@ Status RocksOnlineStore::LoadStates(std::span<const OnlineWrite> writes,
   return Status::OK();
 }
 
-// A late row (older than the key's latest) goes into history between its neighbours.
-Status RocksOnlineStore::InsertLate(rocksdb::WriteBatchWithIndex* batch, const std::string& prefix,
-                                    const OnlineWrite& w, const KeyState& state) {
+// A late row (older than the key's latest) goes into history between its neighbours, which
+// are searched among the rows stored before this batch and the ones this batch writes.
+Status RocksOnlineStore::InsertLate(std::unique_ptr<rocksdb::Iterator>* history, const std::string& prefix,
+                                    const OnlineWrite& w, KeyState* st) {
+  if (!*history) history->reset(db_->NewIterator(rocksdb::ReadOptions(), history_));
+  rocksdb::Iterator* it = history->get();
+  auto& pending = st->history;
+  // First pending entry newer than w (pending is oldest first).
+  auto pos = std::find_if(pending.begin(), pending.end(), [&](const HistoryEntry& e) { return !e.OlderThan(w.event_time, w.write_seq); });
+  // The next newer row: the nearest of the latest row, a pending entry and a stored entry.
+  int64_t succ_et = st->event_time;
+  uint64_t succ_seq = st->write_seq;
+  if (pos != pending.end()) {
+    succ_et = pos->event_time;
+    succ_seq = pos->write_seq;
+  }
   const std::string key = L::TimedKey(prefix, w.event_time, w.write_seq);
-  std::unique_ptr<rocksdb::Iterator> it(batch->NewIteratorWithBase(history_, db_->NewIterator(rocksdb::ReadOptions(), history_)));
-  // The next newer row: the newest history entry sorting before `key`, else the latest row.
-  int64_t successor_time = state.event_time;
-  it->SeekForPrev(key);
-  if (it->Valid() && StartsWith(it->key(), prefix)) successor_time = L::TimedKeyEventTime({it->key().data(), it->key().size()});
-  // The next older row, if any, is now superseded by this one.
-  it->Seek(key);
-  std::string older_key, older_value;
+  it->SeekForPrev(key);  // stored keys sort newest first: this is the nearest newer stored row
   if (it->Valid() && StartsWith(it->key(), prefix)) {
-    int64_t superseded_at;
-    std::string_view row;
-    if (L::DecodeHistory({it->value().data(), it->value().size()}, &superseded_at, &row) && w.event_time < superseded_at) {
-      older_key = it->key().ToString();
-      L::EncodeHistory(&older_value, w.event_time, row);
+    const std::string_view k(it->key().data(), it->key().size());
+    const int64_t et = L::TimedKeyEventTime(k);
+    const uint64_t seq = L::TimedKeyWriteSeq(k);
+    if (Newer(succ_et, succ_seq, et, seq)) succ_et = et, succ_seq = seq;
+  }
+  // The next older row is superseded by w from now on.
+  HistoryEntry* older = pos != pending.begin() ? &*(pos - 1) : nullptr;
+  it->Seek(key);
+  if (it->Valid() && StartsWith(it->key(), prefix)) {
+    const std::string_view k(it->key().data(), it->key().size());
+    const int64_t et = L::TimedKeyEventTime(k);
+    const uint64_t seq = L::TimedKeyWriteSeq(k);
+    if (!older || Newer(et, seq, older->event_time, older->write_seq)) {
+      HistoryEntry stored{et, seq, 0, {}};
+      std::string_view row;
+      if (!L::DecodeHistory({it->value().data(), it->value().size()}, &stored.superseded_at, &row))
+        return Status::Corruption("online store: malformed history row of group " + st->group->name);
+      stored.row.assign(row);
+      pos = pending.insert(pos, std::move(stored));  // the stored row is rewritten with the batch
+      older = &*pos;
+      ++pos;
     }
   }
   STRATA_RETURN_NOT_OK(FromRocks(it->status(), "reading online history"));
-  it.reset();
-  std::string value;
-  L::EncodeHistory(&value, successor_time, w.row);
-  STRATA_RETURN_NOT_OK(FromRocks(batch->Put(history_, key, value), "writing online history"));
-  if (!older_key.empty()) STRATA_RETURN_NOT_OK(FromRocks(batch->Put(history_, older_key, older_value), "writing online history"));
+  if (older) older->superseded_at = std::min(older->superseded_at, w.event_time);
+  pending.insert(pos, HistoryEntry{w.event_time, w.write_seq, succ_et, w.row});
   return Status::OK();
 }
 
@@ -224,7 +253,8 @@ Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t las
   std::lock_guard lock(write_mu_);
   std::unordered_map<std::string, KeyState> states;
   STRATA_RETURN_NOT_OK(LoadStates(writes, &states));
-  rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
+  rocksdb::WriteBatch batch;
+  std::unique_ptr<rocksdb::Iterator> history;  // opened for the first late row
   std::string prefix, value;
   for (const auto& w : writes) {
     prefix = L::EntityPrefix(w.group->id, w.entity_key);
@@ -235,18 +265,14 @@ Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t las
       continue;
     }
     if (!st.exists || Newer(w.event_time, w.write_seq, st.event_time, st.write_seq)) {
-      if (st.exists) {  // the old latest row moves to history, superseded by this one
-        value.clear();
-        L::EncodeHistory(&value, w.event_time, st.row);
-        STRATA_RETURN_NOT_OK(FromRocks(batch.Put(history_, L::TimedKey(prefix, st.event_time, st.write_seq), value),
-                                       "writing online history"));
-      }
+      if (st.exists)  // the old latest row moves to history, superseded by this one
+        st.history.push_back(HistoryEntry{st.event_time, st.write_seq, w.event_time, std::move(st.row)});
       st.exists = true;
       st.event_time = w.event_time;
       st.write_seq = w.write_seq;
       st.row = w.row;
     } else {
-      STRATA_RETURN_NOT_OK(InsertLate(&batch, prefix, w, st));
+      STRATA_RETURN_NOT_OK(InsertLate(&history, prefix, w, &st));
     }
   }
   const int64_t now = NowMicros();
@@ -256,6 +282,12 @@ Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t las
     if (st.group->kind == GroupKind::kTable) {
       L::EncodeLatest(&value, st.event_time, st.write_seq, st.row);
       STRATA_RETURN_NOT_OK(FromRocks(batch.Put(latest_, key, value), "writing online state"));
+      for (const auto& h : st.history) {
+        value.clear();
+        L::EncodeHistory(&value, h.superseded_at, h.row);
+        STRATA_RETURN_NOT_OK(FromRocks(batch.Put(history_, L::TimedKey(key, h.event_time, h.write_seq), value),
+                                       "writing online history"));
+      }
       continue;
     }
     STRATA_RETURN_NOT_OK(MergeSequence(&st, now, &value));
@@ -267,7 +299,7 @@ Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t las
       "writing online state"));
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
-  return FromRocks(db_->Write(wo, batch.GetWriteBatch()), "committing online write batch");
+  return FromRocks(db_->Write(wo, &batch), "committing online write batch");
 }
 
 Result<uint64_t> RocksOnlineStore::LastWriteSeq() {
