@@ -91,6 +91,25 @@ TEST(SchemaEvolutionTest, RefusesIncompatibleChangesNamingGroupFeatureAndRule) {
   EXPECT_THAT(narrow.status().message(), HasSubstr("int64 -> int32"));
 }
 
+TEST(SchemaEvolutionTest, StoreSettingChangesArePlanned) {
+  const RepoDefinition old = Registered();
+  auto r = ParseRepoYaml("project: p\nonline: {sync: false, row_cache_mb: 64}\nentities:\n  user: {key: user_id}\n"
+                         "  item: {key: item_id}\nfeature_groups:\n" + kV1, "t");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->online.row_cache_mb, 64);
+  EXPECT_EQ(r->online.block_cache_mb, 512);
+  auto plan = PlanApply(&old, *r);
+  ASSERT_TRUE(plan.ok());
+  std::string all;
+  for (const auto& c : plan->changes) all += c + "\n";
+  EXPECT_THAT(all, HasSubstr("change online.sync: true -> false"));
+  EXPECT_THAT(all, HasSubstr("change online.row_cache_mb: 256 -> 64"));
+  auto back = DefinitionFromJson(DefinitionToJson(plan->result));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->online, r->online);
+  EXPECT_FALSE(ParseRepoYaml("project: p\nonline: {row_cache_mb: lots}\nentities:\n  user: {key: u}\n", "t").ok());
+}
+
 TEST(SchemaEvolutionTest, EntityKeyChangeIsRefused) {
   const RepoDefinition old = Registered();
   auto r = ParseRepoYaml("project: p\nentities:\n  user: {key: uid}\n  item: {key: item_id}\nfeature_groups:\n" + kV1, "t");

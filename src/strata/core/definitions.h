@@ -54,10 +54,14 @@ struct OnlineConfig {
   std::string backend = "rocksdb";
   std::string path = ".strata/online";
   bool sync = true;  // fsync the WAL at each acknowledged batch
+  int64_t block_cache_mb = 512;  // RocksDB block cache (uncompressed data blocks)
+  int64_t row_cache_mb = 256;    // hot rows, in front of the block cache; 0 disables it
+  bool operator==(const OnlineConfig&) const = default;
 };
 
 struct OfflineConfig {
   std::string warehouse = ".strata/warehouse";
+  bool operator==(const OfflineConfig&) const = default;
 };
 
 struct RepoDefinition {

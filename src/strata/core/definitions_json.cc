@@ -10,7 +10,11 @@ std::string DefinitionToJson(const RepoDefinition& repo) {
   json j;
   j["format_version"] = 1;
   j["project"] = repo.project;
-  j["online"] = {{"backend", repo.online.backend}, {"path", repo.online.path}, {"sync", repo.online.sync}};
+  j["online"] = {{"backend", repo.online.backend},
+                 {"path", repo.online.path},
+                 {"sync", repo.online.sync},
+                 {"block_cache_mb", repo.online.block_cache_mb},
+                 {"row_cache_mb", repo.online.row_cache_mb}};
   j["offline"] = {{"warehouse", repo.offline.warehouse}};
   j["next_group_id"] = repo.next_group_id;
   j["entities"] = json::array();
@@ -41,6 +45,8 @@ Result<RepoDefinition> DefinitionFromJson(const std::string& text) {
     repo.online.backend = j.at("online").at("backend").get<std::string>();
     repo.online.path = j.at("online").at("path").get<std::string>();
     repo.online.sync = j.at("online").value("sync", true);
+    repo.online.block_cache_mb = j.at("online").value("block_cache_mb", int64_t{512});
+    repo.online.row_cache_mb = j.at("online").value("row_cache_mb", int64_t{256});
     repo.offline.warehouse = j.at("offline").at("warehouse").get<std::string>();
     repo.next_group_id = j.at("next_group_id").get<uint32_t>();
     for (const auto& je : j.at("entities")) {

@@ -167,8 +167,18 @@ Result<RepoDefinition> ParseRepoYaml(const std::string& text, const std::string&
     if (!root["project"]) return ctx.Error(root, "project", "missing key 'project'");
     STRATA_ASSIGN_OR_RETURN(repo.project, ctx.String(root["project"], "project"));
     if (const YAML::Node online = root["online"]) {
-      if (!online.IsMap()) return ctx.Error(online, "online", "expected a mapping {backend, path, sync}");
-      STRATA_RETURN_NOT_OK(ctx.CheckKeys(online, "online", {"backend", "path", "sync"}));
+      if (!online.IsMap()) return ctx.Error(online, "online", "expected a mapping {backend, path, sync, block_cache_mb, row_cache_mb}");
+      STRATA_RETURN_NOT_OK(ctx.CheckKeys(online, "online", {"backend", "path", "sync", "block_cache_mb", "row_cache_mb"}));
+      for (auto [key, target] : {std::pair{"block_cache_mb", &repo.online.block_cache_mb}, std::pair{"row_cache_mb", &repo.online.row_cache_mb}}) {
+        if (!online[key]) continue;
+        int64_t mb = -1;
+        try {
+          mb = online[key].as<int64_t>();
+        } catch (const YAML::Exception&) {
+        }
+        if (mb < 0 || mb > (1 << 20)) return ctx.Error(online[key], std::string("online.") + key, "expected a size in MiB (0..1048576)");
+        *target = mb;
+      }
       if (online["backend"]) {
         STRATA_ASSIGN_OR_RETURN(repo.online.backend, ctx.String(online["backend"], "online.backend"));
         if (repo.online.backend != "rocksdb")
@@ -239,6 +249,7 @@ std::string RepoYamlTemplate(const std::string& project, bool example) {
       "\n"
       "# Online store (inference state). backend: rocksdb (embedded). Paths are relative to this file.\n"
       "# sync: fsync the write-ahead log at each acknowledged batch (default true).\n"
+      "# block_cache_mb (default 512) and row_cache_mb (default 256): memory for hot data.\n"
       "online: {backend: rocksdb, path: .strata/online}\n"
       "\n"
       "# Offline store (training data base): Apache Iceberg tables under this warehouse.\n"

@@ -57,6 +57,18 @@ Result<ApplyPlan> PlanApply(const RepoDefinition* registered, const RepoDefiniti
 
   if (registered && registered->project != proposed.project)
     changes.push_back("rename project " + registered->project + " -> " + proposed.project);
+  if (registered && registered->online != proposed.online) {
+    const auto& a = registered->online;
+    const auto& b = proposed.online;
+    if (a.path != b.path) changes.push_back("change online.path: " + a.path + " -> " + b.path + " (data is not moved)");
+    if (a.sync != b.sync) changes.push_back(std::string("change online.sync: ") + (a.sync ? "true" : "false") + " -> " + (b.sync ? "true" : "false"));
+    if (a.block_cache_mb != b.block_cache_mb)
+      changes.push_back("change online.block_cache_mb: " + std::to_string(a.block_cache_mb) + " -> " + std::to_string(b.block_cache_mb));
+    if (a.row_cache_mb != b.row_cache_mb)
+      changes.push_back("change online.row_cache_mb: " + std::to_string(a.row_cache_mb) + " -> " + std::to_string(b.row_cache_mb));
+  }
+  if (registered && registered->offline != proposed.offline)
+    changes.push_back("change offline.warehouse: " + registered->offline.warehouse + " -> " + proposed.offline.warehouse);
   for (const auto& e : out.entities) {
     const EntityDef* old_e = old.FindEntity(e.name);
     if (!old_e) {
