@@ -3,7 +3,7 @@ JOBS ?= 2
 BUILD ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: setup build test test-cpp test-python test-asan demo bench clean
+.PHONY: setup build test test-asan test-tsan demo bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -23,6 +23,12 @@ test-asan: setup
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 
+# ThreadSanitizer over the tests whose threads share a store.
+test-tsan: setup
+	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSTRATA_SANITIZE=thread
+	cmake --build build-tsan -j $(JOBS) --target online_store_test
+	TSAN_OPTIONS=halt_on_error=1 build-tsan/bin/online_store_test --gtest_filter='*Concurrency*:*Durability*'
+
 demo: build
 	bash examples/demo.sh
 
@@ -30,4 +36,4 @@ bench: build
 	$(BUILD)/bin/online_lookup_bench
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-tsan

@@ -91,6 +91,44 @@ TEST_F(IngestTest, CsvWithNullsBadRowsAndAllTimeForms) {
   EXPECT_EQ(s->rejected_path.find(repo_->ResolvePath(".strata/rejected/profile-")), 0u);
 }
 
+TEST_F(IngestTest, OutOfRangeValuesAndDuplicateColumnsAreRejected) {
+  WriteText(dir_.path() / "dup.csv", "user_id,ts,age,age\n1,2026-05-01T00:00:00Z,3,4\n");
+  auto dup = IngestFiles(*repo_, *g_, {(dir_.path() / "dup.csv").string()});
+  ASSERT_FALSE(dup.ok());
+  EXPECT_THAT(dup.status().message(), HasSubstr("column 'age' appears more than once"));
+  WriteText(dir_.path() / "range.jsonl",
+            "{\"user_id\": 1, \"ts\": 18446744073709551615}\n"
+            "{\"user_id\": 2, \"ts\": \"2026-02-30T00:00:00Z\"}\n"
+            "{\"user_id\": 3, \"ts\": 5, \"score\": 1e300}\n");
+  auto s = IngestFiles(*repo_, *g_, {(dir_.path() / "range.jsonl").string()});
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->accepted, 1u);  // score is float64: 1e300 fits
+  EXPECT_EQ(s->rejected, 2u);
+  auto lines = ReadLines(s->rejected_path);
+  EXPECT_THAT(lines[0], HasSubstr("out of range"));
+  EXPECT_THAT(lines[1], HasSubstr("invalid timestamp"));
+}
+
+TEST_F(IngestTest, CsvRowsWithTheWrongFieldCountAreRejectedNotFatal) {
+  WriteText(dir_.path() / "ragged.csv",
+            "\xEF\xBB\xBFuser_id,ts,age,country\n"
+            "1,2026-05-01T00:00:00Z,30,DE\n"      // line 2
+            "2,2026-05-01T00:00:00Z,31,DE,extra\n"  // line 3: too many fields
+            "3,2026-05-01T00:00:00Z\n"            // line 4: too few
+            "4,2026-05-01T00:00:00Z,x,DE\n"        // line 5: bad int
+            "5,2026-05-01T00:00:00Z,34,00123\n");  // line 6
+  auto s = IngestFiles(*repo_, *g_, {(dir_.path() / "ragged.csv").string()});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->accepted, 2u);
+  EXPECT_EQ(s->rejected, 3u);
+  EXPECT_EQ(Get(5, "country"), Value(std::string("00123")));  // text stays text after a byte-order mark
+  std::vector<int64_t> lines;
+  for (const auto& l : ReadLines(s->rejected_path)) lines.push_back(nlohmann::json::parse(l)["line"].get<int64_t>());
+  std::sort(lines.begin(), lines.end());
+  EXPECT_EQ(lines, (std::vector<int64_t>{3, 4, 5}));
+  EXPECT_THAT(ReadLines(s->rejected_path)[0], HasSubstr("expected 4 fields, got 5"));
+}
+
 TEST_F(IngestTest, JsonLines) {
   const auto path = dir_.path() / "p.jsonl";
   WriteText(path,

@@ -27,6 +27,12 @@ feature_groups:
     max_length: 5
     retention: 1h
     features: {item: int64, dwell: int32}
+  short:
+    entity: user
+    kind: sequence
+    max_length: 2
+    history: 1h
+    features: {item: int64}
 )");
     ASSERT_TRUE(repo_);
     g_ = *repo_->FindGroup("clicks");
@@ -78,18 +84,39 @@ TEST_F(OnlineSequenceTest, AsOfExcludesFutureEventsAndLimitTakesNewestN) {
   EXPECT_EQ(Items({int64_t{2}})[0], std::nullopt);                           // unknown key: null
 }
 
-TEST_F(OnlineSequenceTest, TrimsToMaxLength) {
-  for (int b = 0; b < 3; ++b) {
-    std::vector<FeatureRow> rows;
-    for (int64_t i = 0; i < 4; ++i) rows.push_back(Row(int64_t{7}, t0_ + (b * 4 + i) * kSec, {b * 4 + i, Value()}));
-    Write(rows);
-  }
-  // An event older than everything kept is trimmed at once.
-  Write({Row(int64_t{7}, t0_ - kSec, {int64_t{-1}, Value()})});
-  EXPECT_EQ(Items({int64_t{7}})[0], V({11, 10, 9, 8, 7}));
-  auto stats = repo_->online().Stats();
-  ASSERT_TRUE(stats.ok());
-  EXPECT_EQ(stats->sequence_events, 5u);
+// max_length bounds what any read returns; storage keeps what reads inside the history window
+// can return: every event inside the window, and the newest max_length before it.
+TEST_F(OnlineSequenceTest, TrimsToMaxLengthOutsideTheHistoryWindowOnly) {
+  const FeatureGroupDef& s = **repo_->FindGroup("short");
+  const int64_t now = NowMicros();
+  auto items = [&](std::optional<int64_t> as_of) {
+    auto cols = repo_->Read(s, std::vector<Value>{int64_t{7}}, {&s.features[0]}, as_of);
+    EXPECT_TRUE(cols.ok()) << cols.status().ToString();
+    return testing::ListCell(*(*cols)[0], 0);
+  };
+  std::vector<FeatureRow> rows;
+  for (int64_t i = 0; i < 6; ++i) rows.push_back(Row(int64_t{7}, now - (3 * 3600 - i * 60) * kSec, {i}));  // before the window
+  for (int64_t i = 10; i < 14; ++i) rows.push_back(Row(int64_t{7}, now - (40 - i) * 60 * kSec, {i}));      // inside it
+  ASSERT_TRUE(repo_->Write(s, rows).ok());
+  EXPECT_EQ(items(std::nullopt), V({13, 12}));
+  EXPECT_EQ(items(now - 29 * 60 * kSec), V({11, 10}));  // a read in the past sees the newest 2 as of then
+  EXPECT_EQ(items(now - 31 * 60 * kSec), V({5, 4}));    // before the window's events: the 2 kept from before
+  EXPECT_EQ(repo_->online().Stats()->sequence_events, 6u);  // 4 inside the window + 2 before it
+  // A late event older than the 2 kept before the window is dropped at once.
+  ASSERT_TRUE(repo_->Write(s, std::vector<FeatureRow>{Row(int64_t{7}, now - 4 * 3600 * kSec, {int64_t{-1}})}).ok());
+  EXPECT_EQ(repo_->online().Stats()->sequence_events, 6u);
+}
+
+// A future-dated event (clock skew) must not push visible events out of a read at now.
+TEST_F(OnlineSequenceTest, FutureEventsDoNotDisplaceVisibleOnes) {
+  const FeatureGroupDef& s = **repo_->FindGroup("short");
+  const int64_t now = NowMicros();
+  ASSERT_TRUE(repo_->Write(s, std::vector<FeatureRow>{Row(int64_t{1}, now - 20 * kSec, {int64_t{1}}),
+                                                      Row(int64_t{1}, now - 10 * kSec, {int64_t{2}}),
+                                                      Row(int64_t{1}, now + 3600 * kSec, {int64_t{3}})}).ok());
+  auto cols = repo_->Read(s, std::vector<Value>{int64_t{1}}, {&s.features[0]});
+  ASSERT_TRUE(cols.ok());
+  EXPECT_EQ(testing::ListCell(*(*cols)[0], 0), V({2, 1}));
 }
 
 TEST_F(OnlineSequenceTest, RetentionHidesOldEventsAndCompactionReclaimsThem) {

@@ -145,6 +145,14 @@ TEST_F(OnlineTableTest, BatchReadsAreColumnarInKeyOrderWithNullsForUnknownKeys) 
   EXPECT_EQ((*empty)[0]->length(), 0);
 }
 
+TEST_F(OnlineTableTest, NullKeysReadAsNullRowsAndDuplicateFeaturesAreRefused) {
+  Write("profile", {Row(int64_t{1}, T0, {int64_t{30}, Value(), Value()})});
+  EXPECT_EQ(Read("profile", "age", {Value(), int64_t{1}, Value()}), (std::vector<Value>{Value(), int64_t{30}, Value()}));
+  auto dup = repo_->SelectFeatures(G("profile"), {"age", "age"});
+  ASSERT_FALSE(dup.ok());
+  EXPECT_NE(dup.status().message().find("requested more than once"), std::string::npos);
+}
+
 TEST_F(OnlineTableTest, StringKeys) {
   Write("pages", {Row(std::string("/a"), T0, {int64_t{1}}), Row(std::string(""), T0, {int64_t{2}}),
                   Row(std::string("/a/b"), T0, {int64_t{3}})});

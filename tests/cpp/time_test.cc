@@ -15,11 +15,14 @@ TEST(TimeTest, ParsesIsoAndIntegerForms) {
   EXPECT_EQ(*ParseTimestamp("1777636800123456"), 1777636800123456);
   EXPECT_EQ(*ParseTimestamp("-1"), -1);
   EXPECT_EQ(*ParseTimestamp("1969-12-31T23:59:59.999999Z"), -1);
+  EXPECT_EQ(*ParseTimestamp("2024-02-29T00:00:00Z"), 1709164800000000);  // leap day
+  EXPECT_EQ(*ParseTimestamp("2026-05-01T12:00:00-0130"), 1777636800000000 + 5400000000);
 }
 
 TEST(TimeTest, RejectsMalformedTimes) {
   for (const char* bad : {"", "yesterday", "2026-13-01", "2026-05-01T25:00:00Z", "2026-05-01T12:00:00Q", "12.5",
-                          "2026-05-01T12:00:00.Z"}) {
+                          "2026-05-01T12:00:00.Z", "2026-02-30", "2026-04-31T00:00:00Z", "2025-02-29",
+                          "2026-05-01T12:00:00+99:99", "2026-05-01T12:00:00+05:", "2026-05-01T12:00:60Z"}) {
     auto r = ParseTimestamp(bad);
     EXPECT_FALSE(r.ok()) << bad;
     if (!r.ok()) {

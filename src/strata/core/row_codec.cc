@@ -177,21 +177,21 @@ Value DecodeField(const FieldRef& f, const DataType& type) {
       break;
     case TypeId::kListInt64: {
       uint64_t n;
-      if (f.tag != WireTag::kListInt64 || !GetVarint(&in, &n) || in.size() != n * 8) break;
+      if (f.tag != WireTag::kListInt64 || !GetVarint(&in, &n) || n > in.size() / 8 || in.size() != n * 8) break;
       std::vector<int64_t> out(n);
       if (n) std::memcpy(out.data(), in.data(), n * 8);
       return out;
     }
     case TypeId::kListFloat32: {
       uint64_t n;
-      if (f.tag != WireTag::kListFloat32 || !GetVarint(&in, &n) || in.size() != n * 4) break;
+      if (f.tag != WireTag::kListFloat32 || !GetVarint(&in, &n) || n > in.size() / 4 || in.size() != n * 4) break;
       std::vector<float> out(n);
       if (n) std::memcpy(out.data(), in.data(), n * 4);
       return out;
     }
     case TypeId::kListString: {
       uint64_t n;
-      if (f.tag != WireTag::kListString || !GetVarint(&in, &n)) break;
+      if (f.tag != WireTag::kListString || !GetVarint(&in, &n) || n > in.size()) break;
       std::vector<std::string> out;
       for (uint64_t i = 0; i < n; ++i) {
         uint64_t len;

@@ -77,7 +77,10 @@ Result<int64_t> ParseTimestamp(std::string_view text) {
   if (!ParseDigits(text, 0, 4, &year) || text.size() < 10 || text[4] != '-' ||
       !ParseDigits(text, 5, 2, &month) || text[7] != '-' || !ParseDigits(text, 8, 2, &day))
     return BadTime(text);
-  if (month < 1 || month > 12 || day < 1 || day > 31) return BadTime(text);
+  static constexpr int kDaysInMonth[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (month < 1 || month > 12 || day < 1 || day > kDaysInMonth[month - 1] + (month == 2 && leap ? 1 : 0))
+    return BadTime(text);
   size_t pos = 10;
   int64_t micros = 0;
   if (pos < text.size() && (text[pos] == 'T' || text[pos] == 't' || text[pos] == ' ')) {
@@ -102,7 +105,7 @@ Result<int64_t> ParseTimestamp(std::string_view text) {
         micros = frac;
       }
     }
-    if (hour > 23 || minute > 59 || second > 60) return BadTime(text);
+    if (hour > 23 || minute > 59 || second > 59) return BadTime(text);
   }
   int64_t offset_seconds = 0;
   if (pos < text.size()) {
@@ -112,10 +115,12 @@ Result<int64_t> ParseTimestamp(std::string_view text) {
       int oh, om = 0;
       if (!ParseDigits(text, pos + 1, 2, &oh)) return BadTime(text);
       size_t p = pos + 3;
-      if (p < text.size() && text[p] == ':') ++p;
-      if (p < text.size() && !ParseDigits(text, p, 2, &om)) return BadTime(text);
-      if (p < text.size()) p += 2;
-      if (p != text.size()) return BadTime(text);
+      if (p < text.size()) {
+        if (text[p] == ':') ++p;
+        if (!ParseDigits(text, p, 2, &om)) return BadTime(text);
+        p += 2;
+      }
+      if (p != text.size() || oh > 23 || om > 59) return BadTime(text);
       offset_seconds = (oh * 3600 + om * 60) * (text[pos] == '+' ? 1 : -1);
       pos = p;
     } else {

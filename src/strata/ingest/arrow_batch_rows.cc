@@ -12,6 +12,9 @@ Result<ArrowBatchRows> ArrowBatchRows::Make(const arrow::Schema& schema, const S
                                             const std::string& path, std::vector<std::string>* ignored) {
   ArrowBatchRows r;
   r.layout_ = layout;
+  for (const auto& field : schema.fields())
+    if (schema.GetAllFieldIndices(field->name()).size() > 1)
+      return Status::InvalidArgument(path + ": column '" + field->name() + "' appears more than once");
   r.key_column_ = schema.GetFieldIndex(layout.entity->key);
   r.time_column_ = schema.GetFieldIndex(layout.group->event_time);
   if (r.key_column_ < 0)

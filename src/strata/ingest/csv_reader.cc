@@ -6,6 +6,9 @@
 #include <arrow/io/api.h>
 
 #include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
 
 #include "strata/ingest/arrow_batch_rows.h"
 #include "strata/ingest/record_reader.h"
@@ -49,13 +52,20 @@ class CsvReader final : public RecordReader {
     std::ifstream in(path);
     std::string header;
     if (!in || !std::getline(in, header)) return Status::InvalidArgument(path + ": empty CSV file (expected a header line)");
+    if (header.starts_with("\xEF\xBB\xBF")) header.erase(0, 3);  // a UTF-8 byte-order mark, as Arrow skips it
     auto file = arrow::io::ReadableFile::Open(path);
     if (!file.ok()) return Status::IOError(path + ": " + file.status().ToString());
     auto read = arrow::csv::ReadOptions::Defaults();
     read.block_size = 4 << 20;
-    read.use_threads = true;
+    read.use_threads = false;  // serial parsing reports the line number of invalid rows
     auto parse = arrow::csv::ParseOptions::Defaults();
     parse.newlines_in_values = true;
+    // A row with the wrong number of fields is rejected like any bad row, not fatal to the file.
+    parse.invalid_row_handler = [this](const arrow::csv::InvalidRow& row) {
+      std::lock_guard lock(invalid_mu_);
+      invalid_.push_back({row.number, row.expected_columns, row.actual_columns, std::string(row.text)});
+      return arrow::csv::InvalidRowResult::Skip;
+    };
     auto convert = arrow::csv::ConvertOptions::Defaults();
     convert.null_values = {""};
     convert.strings_can_be_null = true;
@@ -73,15 +83,43 @@ class CsvReader final : public RecordReader {
   Result<size_t> Read(size_t max_records, std::vector<SourceRecord>* out) override {
     // Arrow decides the batch size; `max_records` is a hint.
     std::shared_ptr<arrow::RecordBatch> batch;
-    arrow::Status st = reader_->ReadNext(&batch);
-    if (!st.ok()) return Status::InvalidArgument(path_ + " near line " + std::to_string(next_line_) + ": " + st.ToString());
-    if (!batch) return size_t{0};
-    rows_->Convert(*batch, next_line_, out);
-    next_line_ += batch->num_rows();
-    return static_cast<size_t>(batch->num_rows());
+    do {
+      arrow::Status st = reader_->ReadNext(&batch);
+      if (!st.ok()) return Status::InvalidArgument(path_ + " near line " + std::to_string(next_line_) + ": " + st.ToString());
+    } while (batch && batch->num_rows() == 0 && invalid_.empty());
+    std::vector<InvalidCsvRow> invalid;
+    {
+      std::lock_guard lock(invalid_mu_);
+      invalid.swap(invalid_);
+    }
+    for (const auto& r : invalid) {
+      SourceRecord rec;
+      rec.line = r.number;
+      rec.reason = "expected " + std::to_string(r.expected) + " fields, got " + std::to_string(r.actual);
+      rec.raw_json = nlohmann::json({{"text", r.text}}).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      out->push_back(std::move(rec));
+      if (r.number > 0) skipped_lines_.insert(r.number);
+    }
+    if (!batch) return invalid.size();  // 0 at the end of the file
+    const size_t first = out->size();
+    rows_->Convert(*batch, 0, out);
+    // Lines of the valid rows: consecutive, but for the rows Arrow skipped as invalid.
+    for (size_t i = first; i < out->size(); ++i) {
+      while (skipped_lines_.count(next_line_)) skipped_lines_.erase(next_line_++);
+      (*out)[i].line = next_line_++;
+    }
+    return static_cast<size_t>(batch->num_rows()) + invalid.size();
   }
 
  private:
+  struct InvalidCsvRow {
+    int64_t number;
+    int32_t expected, actual;
+    std::string text;
+  };
+  std::mutex invalid_mu_;
+  std::vector<InvalidCsvRow> invalid_;  // filled by Arrow's callback, drained by Read
+  std::set<int64_t> skipped_lines_;
   std::shared_ptr<arrow::csv::StreamingReader> reader_;
   std::optional<ArrowBatchRows> rows_;
   std::string path_;

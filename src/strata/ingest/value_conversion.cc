@@ -42,6 +42,22 @@ bool IsIntegerTarget(const TargetType& t) {
          (t.kind == TargetType::kFeature && (t.type.id == TypeId::kInt32 || t.type.id == TypeId::kInt64));
 }
 
+// float32 elements: in range; embeddings must also be finite (one inf breaks quantization).
+Result<float> ToFloat32(double v, const DataType& type) {
+  if (std::isfinite(v) && std::fabs(v) > std::numeric_limits<float>::max())
+    return Status::InvalidArgument("value " + std::to_string(v) + " is out of range for float32");
+  if (type.id == TypeId::kVector && !std::isfinite(v))
+    return Status::InvalidArgument("an embedding value must be finite, got " + std::to_string(v));
+  return static_cast<float>(v);
+}
+
+// A float feature value: in range for float32 when that is its type.
+Result<Value> FloatValue(double v, const TargetType& t) {
+  if (t.type.id == TypeId::kFloat32 && std::isfinite(v) && std::fabs(v) > std::numeric_limits<float>::max())
+    return Status::InvalidArgument("value " + std::to_string(v) + " is out of range for float32");
+  return Value(v);
+}
+
 Result<Value> ListFromJson(const json& j, const DataType& type) {
   if (!j.is_array()) return Expected(type.ToString() + " as a JSON array", j.dump());
   switch (type.id) {
@@ -49,6 +65,8 @@ Result<Value> ListFromJson(const json& j, const DataType& type) {
       std::vector<int64_t> out;
       out.reserve(j.size());
       for (const auto& e : j) {
+        if (e.is_number_unsigned() && e.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
+          return Status::InvalidArgument("value " + e.dump() + " is out of range for int64");
         if (e.is_number_integer()) out.push_back(e.get<int64_t>());
         else return Expected("integers in " + type.ToString(), e.dump());
       }
@@ -59,8 +77,9 @@ Result<Value> ListFromJson(const json& j, const DataType& type) {
       std::vector<float> out;
       out.reserve(j.size());
       for (const auto& e : j) {
-        if (e.is_number()) out.push_back(e.get<float>());
-        else return Expected("numbers in " + type.ToString(), e.dump());
+        if (!e.is_number()) return Expected("numbers in " + type.ToString(), e.dump());
+        STRATA_ASSIGN_OR_RETURN(float f, ToFloat32(e.get<double>(), type));
+        out.push_back(f);
       }
       if (type.id == TypeId::kVector && static_cast<int32_t>(out.size()) != type.dim)
         return Status::InvalidArgument("expected " + std::to_string(type.dim) + " values for " + type.ToString() + ", got " +
@@ -111,7 +130,7 @@ Result<Value> ValueFromText(std::string_view text, const TargetType& t) {
       double v;
       auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
       if (ec != std::errc() || p != text.data() + text.size()) return Expected("a number", text);
-      return Value(v);
+      return FloatValue(v, t);
     }
     case TypeId::kString:
     case TypeId::kBytes: return Value(std::string(text));
@@ -136,6 +155,8 @@ Result<Value> ValueFromText(std::string_view text, const TargetType& t) {
 Result<Value> ValueFromJson(const json& j, const TargetType& t) {
   if (j.is_null()) return Value();
   if (t.kind == TargetType::kEventTime || (t.kind == TargetType::kFeature && t.type.id == TypeId::kTimestamp)) {
+    if (j.is_number_unsigned() && j.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
+      return Status::InvalidArgument("timestamp " + j.dump() + " is out of range");
     if (j.is_number_integer()) return Value(j.get<int64_t>());
     if (j.is_string()) return ValueFromText(j.get_ref<const std::string&>(), t);
     return Expected("a timestamp (ISO-8601 string or integer microseconds)", j.dump());
@@ -162,7 +183,7 @@ Result<Value> ValueFromJson(const json& j, const TargetType& t) {
       return Expected("a bool (true/false)", j.dump());
     case TypeId::kFloat32:
     case TypeId::kFloat64:
-      if (j.is_number()) return Value(j.get<double>());
+      if (j.is_number()) return FloatValue(j.get<double>(), t);
       return Expected("a number", j.dump());
     case TypeId::kString:
     case TypeId::kBytes:
@@ -234,21 +255,27 @@ std::string_view StringCell(const arrow::Array& a, int64_t i) {
   }
 }
 
+Result<int64_t> ScaleTime(int64_t v, int64_t scale) {
+  int64_t out;
+  if (__builtin_mul_overflow(v, scale, &out)) return Status::InvalidArgument("time " + std::to_string(v) + " is out of range");
+  return out;
+}
+
 Result<int64_t> TimestampCell(const arrow::Array& a, int64_t i) {
   switch (a.type_id()) {
     case arrow::Type::TIMESTAMP: {
       const auto& t = static_cast<const arrow::TimestampType&>(*a.type());
       const int64_t v = static_cast<const arrow::TimestampArray&>(a).Value(i);
       switch (t.unit()) {
-        case arrow::TimeUnit::SECOND: return v * kMicrosPerSecond;
-        case arrow::TimeUnit::MILLI: return v * 1000;
+        case arrow::TimeUnit::SECOND: return ScaleTime(v, kMicrosPerSecond);
+        case arrow::TimeUnit::MILLI: return ScaleTime(v, 1000);
         case arrow::TimeUnit::MICRO: return v;
-        case arrow::TimeUnit::NANO: return v >= 0 ? v / 1000 : -((-v + 999) / 1000);
+        case arrow::TimeUnit::NANO: return v / 1000 - (v % 1000 < 0 ? 1 : 0);  // floor
       }
       break;
     }
-    case arrow::Type::DATE32: return static_cast<int64_t>(static_cast<const arrow::Date32Array&>(a).Value(i)) * kMicrosPerDay;
-    case arrow::Type::DATE64: return static_cast<const arrow::Date64Array&>(a).Value(i) * 1000;
+    case arrow::Type::DATE32: return ScaleTime(static_cast<const arrow::Date32Array&>(a).Value(i), kMicrosPerDay);
+    case arrow::Type::DATE64: return ScaleTime(static_cast<const arrow::Date64Array&>(a).Value(i), 1000);
     default: break;
   }
   if (IsStringLike(a)) return ParseTimestamp(StringCell(a, i));
@@ -313,7 +340,8 @@ Result<Value> ListCellValue(const arrow::Array& a, int64_t i, const DataType& ty
   out.reserve(e - b);
   for (int64_t k = b; k < e; ++k) {
     STRATA_ASSIGN_OR_RETURN(double v, FloatCell(*values, k));
-    out.push_back(static_cast<float>(v));
+    STRATA_ASSIGN_OR_RETURN(float f, ToFloat32(v, type));
+    out.push_back(f);
   }
   if (type.id == TypeId::kVector && static_cast<int32_t>(out.size()) != type.dim)
     return Status::InvalidArgument("expected " + std::to_string(type.dim) + " values for " + type.ToString() + ", got " +
@@ -358,7 +386,7 @@ void ValuesFromArrow(const arrow::Array& a, const TargetType& t, std::vector<Val
       case TypeId::kFloat32:
       case TypeId::kFloat64: {
         STRATA_ASSIGN_OR_RETURN(double v, FloatCell(a, i));
-        return Value(v);
+        return FloatValue(v, t);
       }
       case TypeId::kString:
       case TypeId::kBytes:

@@ -84,19 +84,19 @@ void FeatureColumnBuilder::AppendValue(arrow::ArrayBuilder* b, const FieldRef& f
       uint64_t n;
       if (f.tag != want || !GetVarint(&in, &n)) break;
       auto* lb = static_cast<arrow::ListBuilder*>(b);
-      if (want == WireTag::kListInt64 && in.size() == n * 8) {
+      if (want == WireTag::kListInt64 && n <= in.size() / 8 && in.size() == n * 8) {
         (void)lb->Append();
         (void)static_cast<arrow::Int64Builder*>(lb->value_builder())
             ->AppendValues(reinterpret_cast<const int64_t*>(in.data()), static_cast<int64_t>(n));
         return;
       }
-      if (want == WireTag::kListFloat32 && in.size() == n * 4) {
+      if (want == WireTag::kListFloat32 && n <= in.size() / 4 && in.size() == n * 4) {
         (void)lb->Append();
         (void)static_cast<arrow::FloatBuilder*>(lb->value_builder())
             ->AppendValues(reinterpret_cast<const float*>(in.data()), static_cast<int64_t>(n));
         return;
       }
-      if (want == WireTag::kListString) {
+      if (want == WireTag::kListString && n <= in.size()) {
         (void)lb->Append();
         auto* sb = static_cast<arrow::StringBuilder*>(lb->value_builder());
         for (uint64_t i = 0; i < n; ++i) {

@@ -88,7 +88,7 @@ void ScalarColumnWriter::Append(const FieldRef& f) {
     case TypeId::kString:
     case TypeId::kBytes:
       if (f.tag != WireTag::kBytes) break;
-      chars_.append(f.payload);
+      chars_.append(f.payload);  // offsets may wrap past 2 GiB: Finish refuses the column then
       offsets_.push_back(static_cast<int32_t>(chars_.size()));
       PushValidity(true);
       ++length_;
@@ -98,7 +98,9 @@ void ScalarColumnWriter::Append(const FieldRef& f) {
   AppendNull();
 }
 
-std::shared_ptr<arrow::Array> ScalarColumnWriter::Finish() {
+Result<std::shared_ptr<arrow::Array>> ScalarColumnWriter::Finish() {
+  if (chars_.size() > static_cast<size_t>(INT32_MAX))
+    return Status::InvalidArgument("a read returned more than 2 GiB of one string feature; read fewer keys at once");
   std::shared_ptr<arrow::Buffer> validity = null_count_ ? arrow::Buffer::FromVector(std::move(validity_)) : nullptr;
   std::vector<std::shared_ptr<arrow::Buffer>> buffers = {std::move(validity)};
   if (type_.id == TypeId::kString || type_.id == TypeId::kBytes) {

@@ -12,6 +12,7 @@
 
 #include "strata/core/data_type.h"
 #include "strata/core/row_codec.h"
+#include "strata/core/status.h"
 
 namespace strata {
 
@@ -24,7 +25,8 @@ class ScalarColumnWriter {
   // A field that cannot be read as the column's type (a corrupt one) is written as null.
   void Append(const FieldRef& field);
   void AppendNull();
-  std::shared_ptr<arrow::Array> Finish();
+  // Fails when a string column passes Arrow's 2 GiB limit for one array.
+  Result<std::shared_ptr<arrow::Array>> Finish();
 
  private:
   void PushValidity(bool valid);

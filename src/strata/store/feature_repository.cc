@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -48,7 +49,10 @@ std::string Resolve(const std::string& dir, const std::string& path) {
   return p.is_absolute() ? p.string() : (fs::path(dir) / p).lexically_normal().string();
 }
 
-Result<std::unique_ptr<OnlineStore>> OpenOnline(const std::string& dir, const RepoDefinition& def, bool read_only) {
+// `enforce`: hand the groups' TTL and retention to the store's compaction. `apply` opens the
+// store without them, so that nothing is reclaimed under definitions not yet registered.
+Result<std::unique_ptr<OnlineStore>> OpenOnline(const std::string& dir, const RepoDefinition& def, bool read_only,
+                                                bool enforce = true) {
   RocksOnlineOptions o;
   o.path = Resolve(dir, def.online.path);
   if (!read_only) {
@@ -61,7 +65,7 @@ Result<std::unique_ptr<OnlineStore>> OpenOnline(const std::string& dir, const Re
   o.block_cache_bytes = static_cast<size_t>(def.online.block_cache_mb) << 20;
   o.row_cache_bytes = static_cast<size_t>(def.online.row_cache_mb) << 20;
   STRATA_ASSIGN_OR_RETURN(auto store, OpenRocksOnlineStore(o));
-  store->SetGroups(def.groups);
+  if (enforce) store->SetGroups(def.groups);
   return store;
 }
 
@@ -84,7 +88,7 @@ Result<ApplyPlan> FeatureRepository::Apply(const std::string& dir, bool dry_run)
   STRATA_ASSIGN_OR_RETURN(ApplyPlan plan, PlanApply(registered ? &*registered : nullptr, proposed));
   if (dry_run || (registered && plan.changes.empty())) return plan;
   // Create or open the stores first, so that a store that cannot be opened leaves the registry unchanged.
-  STRATA_ASSIGN_OR_RETURN(auto online, OpenOnline(dir, plan.result, /*read_only=*/false));
+  STRATA_ASSIGN_OR_RETURN(auto online, OpenOnline(dir, plan.result, /*read_only=*/false, /*enforce=*/false));
   online.reset();
   STRATA_RETURN_NOT_OK(WriteFileAtomic(registry, DefinitionToJson(plan.result)));
   return plan;
@@ -131,6 +135,8 @@ Result<std::vector<const FeatureDef*>> FeatureRepository::SelectFeatures(const F
     return out;
   }
   for (const auto& n : names) {
+    if (std::count(names.begin(), names.end(), n) > 1)
+      return Status::InvalidArgument("feature '" + n + "' of group " + group.name + " is requested more than once");
     const FeatureDef* f = group.FindFeature(n);
     if (!f) {
       std::string all;
@@ -179,7 +185,9 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> FeatureRepository::Read(const
                                                                            std::optional<int64_t> as_of, int32_t limit) {
   const EntityDef& entity = EntityOf(group);
   std::vector<std::string> encoded(keys.size());
-  for (size_t i = 0; i < keys.size(); ++i) STRATA_RETURN_NOT_OK(EncodeKey(entity, keys[i], &encoded[i]));
+  // A null key reads as a null row (rule 5): it stays empty, which no stored key is.
+  for (size_t i = 0; i < keys.size(); ++i)
+    if (!IsNull(keys[i])) STRATA_RETURN_NOT_OK(EncodeKey(entity, keys[i], &encoded[i]));
   ReadSpec spec;
   spec.group = &group;
   spec.features = features;

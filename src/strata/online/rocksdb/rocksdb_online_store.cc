@@ -1,6 +1,7 @@
 #include "strata/online/rocksdb/rocksdb_online_store.h"
 
 #include <arrow/array.h>
+#include <arrow/device.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/slice_transform.h>
@@ -232,8 +233,11 @@ Status RocksOnlineStore::InsertLate(std::unique_ptr<rocksdb::Iterator>* history,
   return Status::OK();
 }
 
-// Merges a batch's events into a key's stored events: newest first, at most max_length,
-// without events that no read inside the history window can see.
+// Merges a batch's events into a key's stored events, newest first, keeping exactly the events
+// that some read inside the history window can return (rule 4): an event e is kept while fewer
+// than max_length newer events are visible at t = max(e.event_time, now - history), the earliest
+// time a read inside the window can see e. Hence at most max_length events older than the window,
+// plus the events inside it (and any dated in the future), and nothing expired before the window.
 Status MergeSequence(KeyState* st, int64_t now, std::string* out) {
   const FeatureGroupDef& g = *st->group;
   std::vector<L::SequenceEvent> stored;
@@ -242,13 +246,19 @@ Status MergeSequence(KeyState* st, int64_t now, std::string* out) {
   std::stable_sort(fresh.begin(), fresh.end(), L::NewerEvent);
   std::vector<L::SequenceEvent> merged(stored.size() + fresh.size());
   std::merge(stored.begin(), stored.end(), fresh.begin(), fresh.end(), merged.begin(), L::NewerEvent);
-  if (merged.size() > static_cast<size_t>(g.max_length)) merged.resize(g.max_length);
   const int64_t lifetime = g.Lifetime().value_or(0);
   int64_t cutoff;
   if (__builtin_sub_overflow(now, g.history, &cutoff)) cutoff = INT64_MIN;
+  const size_t max_length = static_cast<size_t>(g.max_length);
   out->clear();
-  for (const auto& e : merged)
-    if (!L::OutlivedBefore(e.event_time, lifetime, cutoff)) L::AppendSequenceEvent(out, e);
+  size_t first_at_or_before = 0;  // index of the first event with event_time <= t(e); t(e) falls as e gets older
+  for (size_t i = 0; i < merged.size(); ++i) {
+    const L::SequenceEvent& e = merged[i];
+    const int64_t t = std::max(e.event_time, cutoff);
+    while (first_at_or_before < i && merged[first_at_or_before].event_time > t) ++first_at_or_before;
+    const size_t newer_visible = i - std::min(first_at_or_before, i);
+    if (newer_visible < max_length && !L::OutlivedBefore(e.event_time, lifetime, cutoff)) L::AppendSequenceEvent(out, e);
+  }
   return Status::OK();
 }
 
@@ -532,6 +542,8 @@ Result<OnlineStoreStats> RocksOnlineStore::Stats() {
 }  // namespace
 
 Result<std::unique_ptr<OnlineStore>> OpenRocksOnlineStore(const RocksOnlineOptions& options) {
+  // Arrow creates its CPU memory manager lazily; create it before reader threads race to.
+  (void)arrow::default_cpu_memory_manager();
   auto policies = std::make_shared<RetentionPolicies>();
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = !options.read_only;
