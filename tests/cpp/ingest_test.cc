@@ -129,6 +129,38 @@ TEST_F(IngestTest, CsvRowsWithTheWrongFieldCountAreRejectedNotFatal) {
   EXPECT_THAT(ReadLines(s->rejected_path)[0], HasSubstr("expected 4 fields, got 5"));
 }
 
+TEST_F(IngestTest, RerunsResumeAndNeverDuplicate) {
+  std::string csv = "user_id,ts,age\n";
+  for (int i = 0; i < 300; ++i) csv += std::to_string(i) + ",2026-05-01T00:00:00Z," + (i % 50 == 7 ? "bad" : std::to_string(i)) + "\n";
+  WriteText(dir_.path() / "a.csv", csv);
+  const std::string a = (dir_.path() / "a.csv").string();
+  // A first run that stops after its second batch (as a crash would).
+  IngestOptions o;
+  o.batch_rows = 64;
+  int commits = 0;
+  o.on_commit = [&](uint64_t, uint64_t) {
+    if (++commits == 2) throw std::runtime_error("crash");
+  };
+  EXPECT_THROW((void)IngestFiles(*repo_, *g_, {a}, o), std::runtime_error);
+  EXPECT_EQ(repo_->last_write_seq(), 128u);
+  // The rerun resumes after what was committed: every row exactly once.
+  o.on_commit = nullptr;
+  auto s = IngestFiles(*repo_, *g_, {a}, o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->accepted, 294u - 128u);
+  EXPECT_GE(s->resumed_records, 128u);
+  EXPECT_EQ(repo_->last_write_seq(), 294u);
+  // A finished, unchanged file is skipped; --reingest (resume = false) ingests it again.
+  auto again = IngestFiles(*repo_, *g_, {a}, o);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->accepted, 0u);
+  EXPECT_THAT(again->skipped_files, ::testing::ElementsAre(a));
+  o.resume = false;
+  auto forced = IngestFiles(*repo_, *g_, {a}, o);
+  ASSERT_TRUE(forced.ok());
+  EXPECT_EQ(forced->accepted, 294u);
+}
+
 TEST_F(IngestTest, JsonLines) {
   const auto path = dir_.path() / "p.jsonl";
   WriteText(path,

@@ -15,6 +15,7 @@ Command AddIngestCommand(CLI::App& parent) {
     std::vector<std::string> files;
     size_t batch_rows = 65536;
     bool log_commits = false;
+    bool reingest = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* app = parent.add_subcommand("ingest", "Ingest CSV, JSON-lines or Parquet files into a feature group");
@@ -23,6 +24,8 @@ Command AddIngestCommand(CLI::App& parent) {
   app->add_option("--repo", args->repo, "Feature repository directory")->capture_default_str();
   app->add_option("--batch-rows", args->batch_rows, "Rows per atomic, durable write batch")->capture_default_str()->check(CLI::Range(1, 10000000));
   app->add_flag("--log-commits", args->log_commits, "Print a line after each durable batch");
+  app->add_flag("--reingest", args->reingest,
+                "Ingest every row again, even of files an earlier run finished (default: resume where it stopped)");
   return {app, [args]() -> int {
             auto repo = FeatureRepository::Open(args->repo);
             if (!repo.ok()) return Fail("ingest", repo.status());
@@ -30,6 +33,7 @@ Command AddIngestCommand(CLI::App& parent) {
             if (!group.ok()) return Fail("ingest", group.status(), kExitUsageError);
             IngestOptions options;
             options.batch_rows = args->batch_rows;
+            options.resume = !args->reingest;
             if (args->log_commits)
               options.on_commit = [](uint64_t accepted, uint64_t seq) {
                 std::cout << "committed rows=" << accepted << " write_seq=" << seq << std::endl;
@@ -42,6 +46,10 @@ Command AddIngestCommand(CLI::App& parent) {
             if (s.accepted > 0) std::cout << fmt::format("; write_seq {}..{}", s.first_write_seq, s.last_write_seq);
             std::cout << "\n";
             for (const auto& c : s.ignored_columns) std::cout << "note: ignored column " << c << " (not a feature of " << args->group << ")\n";
+            for (const auto& f : s.skipped_files)
+              std::cout << "note: skipped " << f << ": an earlier run ingested it and it is unchanged (use --reingest to ingest it again)\n";
+            if (s.resumed_records > 0)
+              std::cout << "note: resumed after " << s.resumed_records << " source rows committed by an earlier, interrupted run\n";
             if (s.rejected > 0) {
               std::cerr << fmt::format("rejected {} rows; see {}\n", s.rejected, s.rejected_path);
               return kExitRuntimeError;

@@ -1,7 +1,10 @@
 #pragma once
 // `strata ingest`: reads files into one feature group. Accepted rows are written in batches
 // (each batch atomic and durable before the next is read); rejected rows go to the
-// dead-letter file. Rows get write_seq in file order.
+// dead-letter file. Rows get write_seq in file order. Each batch also records how far into
+// its file it got (a checkpoint keyed by the file's path, size and modification time), so a
+// rerun after a crash resumes where the last batch ended and a rerun of a finished, unchanged
+// file ingests nothing: no row is lost or written twice.
 
 #include <cstdint>
 #include <functional>
@@ -15,6 +18,7 @@ namespace strata {
 
 struct IngestOptions {
   size_t batch_rows = 65536;
+  bool resume = true;  // false: ignore checkpoints and ingest every row again
   // Called after each durable batch with the rows accepted so far and the last write_seq.
   std::function<void(uint64_t accepted, uint64_t last_write_seq)> on_commit;
 };
@@ -26,6 +30,8 @@ struct IngestSummary {
   uint64_t last_write_seq = 0;
   std::string rejected_path;     // set when rows were rejected
   std::vector<std::string> ignored_columns;
+  uint64_t resumed_records = 0;            // records skipped because an earlier run committed them
+  std::vector<std::string> skipped_files;  // finished and unchanged since an earlier run
   double seconds = 0;
 };
 

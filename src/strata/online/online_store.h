@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -14,6 +15,9 @@
 #include "strata/core/status.h"
 
 namespace strata {
+
+// A small key/value the store keeps beside the data (e.g. an ingest checkpoint).
+using MetadataEntry = std::pair<std::string, std::string>;
 
 // One accepted row on its way into the store.
 struct OnlineWrite {
@@ -44,8 +48,12 @@ class OnlineStore {
 
   // Applies `writes` atomically: a reader sees all of them or none. A write older
   // (event_time, write_seq) than the stored state never replaces it (rule 2).
-  // `last_write_seq` is persisted in the same atomic batch.
-  virtual Status Write(std::span<const OnlineWrite> writes, uint64_t last_write_seq) = 0;
+  // `last_write_seq` and `metadata` are persisted in the same atomic batch.
+  virtual Status Write(std::span<const OnlineWrite> writes, uint64_t last_write_seq,
+                       std::span<const MetadataEntry> metadata = {}) = 0;
+
+  // A metadata value written with Write, or nullopt.
+  virtual Result<std::optional<std::string>> ReadMetadata(const std::string& key) = 0;
 
   // The highest write_seq durably written (0 for an empty store).
   virtual Result<uint64_t> LastWriteSeq() = 0;

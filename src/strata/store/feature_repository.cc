@@ -161,7 +161,8 @@ Status FeatureRepository::EncodeKey(const EntityDef& entity, const Value& key, s
   return Status::InvalidArgument("key of entity " + entity.name + " must be " + KeyTypeName(entity.key_type));
 }
 
-Result<uint64_t> FeatureRepository::Write(const FeatureGroupDef& group, std::span<const FeatureRow> rows) {
+Result<uint64_t> FeatureRepository::Write(const FeatureGroupDef& group, std::span<const FeatureRow> rows,
+                                          std::span<const MetadataEntry> metadata) {
   const EntityDef& entity = EntityOf(group);
   std::vector<OnlineWrite> writes(rows.size());
   uint64_t seq = next_write_seq_;
@@ -173,8 +174,8 @@ Result<uint64_t> FeatureRepository::Write(const FeatureGroupDef& group, std::spa
     w.write_seq = seq++;
     EncodeRow(group.features, rows[i].features, &w.row);
   }
-  if (rows.empty()) return next_write_seq_ - 1;
-  STRATA_RETURN_NOT_OK(online_->Write(writes, seq - 1));
+  if (rows.empty() && metadata.empty()) return next_write_seq_ - 1;
+  STRATA_RETURN_NOT_OK(online_->Write(writes, seq - 1, metadata));
   next_write_seq_ = seq;
   return seq - 1;
 }

@@ -51,9 +51,10 @@ class FeatureRepository {
   Result<std::vector<const FeatureDef*>> SelectFeatures(const FeatureGroupDef& group,
                                                         const std::vector<std::string>& names) const;
 
-  // Writes rows of one group atomically, assigning consecutive write_seq in order.
-  // Returns the last write_seq assigned.
-  Result<uint64_t> Write(const FeatureGroupDef& group, std::span<const FeatureRow> rows);
+  // Writes rows of one group atomically, assigning consecutive write_seq in order, together
+  // with `metadata` (e.g. the source position they came from). Returns the last write_seq assigned.
+  Result<uint64_t> Write(const FeatureGroupDef& group, std::span<const FeatureRow> rows,
+                         std::span<const MetadataEntry> metadata = {});
 
   // Reads features of many keys (one batched lookup) as of `as_of` (default: now).
   // One array per feature; see OnlineStore::Read.

@@ -114,7 +114,9 @@ class RocksOnlineStore final : public OnlineStore {
     return Status::OK();
   }
 
-  Status Write(std::span<const OnlineWrite> writes, uint64_t last_write_seq) override;
+  Status Write(std::span<const OnlineWrite> writes, uint64_t last_write_seq,
+               std::span<const MetadataEntry> metadata) override;
+  Result<std::optional<std::string>> ReadMetadata(const std::string& key) override;
   Result<uint64_t> LastWriteSeq() override;
   Result<std::vector<std::shared_ptr<arrow::Array>>> Read(const ReadSpec& spec,
                                                           std::span<const std::string> entity_keys) override;
@@ -262,7 +264,16 @@ Status MergeSequence(KeyState* st, int64_t now, std::string* out) {
   return Status::OK();
 }
 
-Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t last_write_seq) {
+Result<std::optional<std::string>> RocksOnlineStore::ReadMetadata(const std::string& key) {
+  std::string v;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), default_, "meta/user/" + key, &v);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  STRATA_RETURN_NOT_OK(FromRocks(s, "reading online metadata"));
+  return std::optional<std::string>(std::move(v));
+}
+
+Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t last_write_seq,
+                               std::span<const MetadataEntry> metadata) {
   if (options_.read_only) return Status::FailedPrecondition("online store " + options_.path + " is open read-only");
   std::lock_guard lock(write_mu_);
   std::unordered_map<std::string, KeyState> states;
@@ -318,6 +329,8 @@ Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t las
   STRATA_RETURN_NOT_OK(FromRocks(
       batch.Put(default_, L::kWriteSeqKey, rocksdb::Slice(reinterpret_cast<const char*>(&last_write_seq), 8)),
       "writing online state"));
+  for (const auto& [k, v] : metadata)
+    STRATA_RETURN_NOT_OK(FromRocks(batch.Put(default_, "meta/user/" + k, v), "writing online metadata"));
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   return FromRocks(db_->Write(wo, &batch), "committing online write batch");
