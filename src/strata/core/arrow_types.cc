@@ -1,5 +1,6 @@
 #include "strata/core/arrow_types.h"
 
+#include <arrow/device.h>
 #include <arrow/type.h>
 
 namespace strata {
@@ -20,6 +21,14 @@ std::shared_ptr<arrow::DataType> ArrowTypeOf(const DataType& type) {
     case TypeId::kVector: return arrow::fixed_size_list(arrow::float32(), type.dim);
   }
   return arrow::null();
+}
+
+void InitArrowSingletons() {
+  (void)arrow::default_cpu_memory_manager();
+  for (TypeId id : {TypeId::kBool, TypeId::kInt32, TypeId::kInt64, TypeId::kFloat32, TypeId::kFloat64, TypeId::kString,
+                    TypeId::kBytes, TypeId::kTimestamp, TypeId::kListInt64, TypeId::kListFloat32, TypeId::kListString})
+    (void)ArrowTypeOf(DataType::Of(id));
+  (void)arrow::null();
 }
 
 std::shared_ptr<arrow::DataType> ArrowTypeOf(KeyType key_type) {

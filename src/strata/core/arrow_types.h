@@ -14,6 +14,10 @@ namespace strata {
 // and fixed_size_list<float32, D> for embeddings (always dequantized to float32).
 std::shared_ptr<arrow::DataType> ArrowTypeOf(const DataType& type);
 
+// Arrow creates its type singletons and CPU memory manager on first use; this creates them
+// now, so that threads reading concurrently later never race to initialize them.
+void InitArrowSingletons();
+
 // The Arrow type of an entity key column.
 std::shared_ptr<arrow::DataType> ArrowTypeOf(KeyType key_type);
 

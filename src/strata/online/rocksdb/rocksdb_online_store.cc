@@ -1,7 +1,6 @@
 #include "strata/online/rocksdb/rocksdb_online_store.h"
 
 #include <arrow/array.h>
-#include <arrow/device.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/slice_transform.h>
@@ -12,6 +11,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "strata/core/arrow_types.h"
 #include "strata/core/time.h"
 #include "strata/online/column_builder.h"
 #include "strata/online/rocksdb/expiry_compaction_filter.h"
@@ -555,8 +555,7 @@ Result<OnlineStoreStats> RocksOnlineStore::Stats() {
 }  // namespace
 
 Result<std::unique_ptr<OnlineStore>> OpenRocksOnlineStore(const RocksOnlineOptions& options) {
-  // Arrow creates its CPU memory manager lazily; create it before reader threads race to.
-  (void)arrow::default_cpu_memory_manager();
+  InitArrowSingletons();
   auto policies = std::make_shared<RetentionPolicies>();
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = !options.read_only;
