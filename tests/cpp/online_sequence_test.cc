@@ -43,6 +43,8 @@ feature_groups:
                                                        int32_t limit = 0) {
     auto cols = repo_->Read(*g_, keys, {&g_->features[0]}, as_of, limit);
     EXPECT_TRUE(cols.ok()) << cols.status().ToString();
+    EXPECT_TRUE((*cols)[0]->ValidateFull().ok());
+    EXPECT_EQ((*cols)[0]->type()->ToString(), "list<item: int64>");
     std::vector<std::optional<std::vector<Value>>> out;
     for (size_t i = 0; i < keys.size(); ++i) out.push_back(ListCell(*(*cols)[0], static_cast<int64_t>(i)));
     return out;

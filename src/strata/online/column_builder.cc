@@ -7,8 +7,8 @@
 
 namespace strata {
 
-FeatureColumnBuilder::FeatureColumnBuilder(const DataType& type, bool as_list) : type_(type) {
-  if (!as_list && ScalarColumnWriter::Supports(type)) {
+FeatureColumnBuilder::FeatureColumnBuilder(const DataType& type, bool as_list) : type_(type), as_list_(as_list) {
+  if (ScalarColumnWriter::Supports(type)) {
     scalar_.emplace(type);
     return;
   }
@@ -21,8 +21,36 @@ FeatureColumnBuilder::FeatureColumnBuilder(const DataType& type, bool as_list) :
 }
 
 void FeatureColumnBuilder::Reserve(int64_t rows) {
-  if (scalar_) scalar_->Reserve(rows);
-  else (void)builder_->Reserve(rows);
+  if (!scalar_) {
+    (void)builder_->Reserve(rows);
+  } else if (as_list_) {
+    list_offsets_.reserve(rows + 1);
+    list_validity_.reserve((rows + 7) / 8);
+  } else {
+    scalar_->Reserve(rows);
+  }
+}
+
+void FeatureColumnBuilder::OpenList(bool valid) {
+  list_offsets_.push_back(static_cast<int32_t>(elements_));
+  if ((lists_ & 7) == 0) list_validity_.push_back(0);
+  if (valid) list_validity_.back() |= static_cast<uint8_t>(1u << (lists_ & 7));
+  else ++null_lists_;
+  ++lists_;
+}
+
+Result<std::shared_ptr<arrow::Array>> FeatureColumnBuilder::FinishList() {
+  if (elements_ > INT32_MAX) return Status::InvalidArgument("a read returned more than 2^31 sequence events; read fewer keys at once");
+  list_offsets_.push_back(static_cast<int32_t>(elements_));
+  STRATA_ASSIGN_OR_RETURN(auto values, scalar_->Finish());
+  std::shared_ptr<arrow::Buffer> validity = null_lists_ ? arrow::Buffer::FromVector(std::move(list_validity_)) : nullptr;
+  auto data = arrow::ArrayData::Make(arrow::list(values->type()), lists_,
+                                     {std::move(validity), arrow::Buffer::FromVector(std::move(list_offsets_))},
+                                     {values->data()}, null_lists_);
+  list_offsets_ = {};
+  list_validity_ = {};
+  lists_ = null_lists_ = elements_ = 0;
+  return arrow::MakeArray(data);
 }
 
 void FeatureColumnBuilder::AppendValue(arrow::ArrayBuilder* b, const FieldRef& f) {
@@ -136,7 +164,7 @@ void FeatureColumnBuilder::AppendValue(arrow::ArrayBuilder* b, const FieldRef& f
 }
 
 Result<std::shared_ptr<arrow::Array>> FeatureColumnBuilder::Finish() {
-  if (scalar_) return scalar_->Finish();
+  if (scalar_) return as_list_ ? FinishList() : scalar_->Finish();
   std::shared_ptr<arrow::Array> out;
   arrow::Status st = builder_->Finish(&out);
   if (!st.ok()) return Status::Internal("building a feature column: " + st.ToString());

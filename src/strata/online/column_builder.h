@@ -26,21 +26,46 @@ class FeatureColumnBuilder {
     else AppendValue(value_builder_, field);
   }
   void AppendNull() {
-    if (scalar_) scalar_->AppendNull();
-    else (void)builder_->AppendNull();
+    if (!scalar_) (void)builder_->AppendNull();
+    else if (as_list_) OpenList(false);
+    else scalar_->AppendNull();
   }
   // Sequence groups: open a list for the next output row, then add elements.
-  void StartList() { (void)static_cast<arrow::ListBuilder*>(builder_.get())->Append(); }
-  void AppendElement(const FieldRef& field) { AppendValue(value_builder_, field); }
-  void AppendNullElement() { (void)value_builder_->AppendNull(); }
+  void StartList() {
+    if (scalar_) OpenList(true);
+    else (void)static_cast<arrow::ListBuilder*>(builder_.get())->Append();
+  }
+  void AppendElement(const FieldRef& field) {
+    if (scalar_) {
+      scalar_->Append(field);
+      ++elements_;
+    } else {
+      AppendValue(value_builder_, field);
+    }
+  }
+  void AppendNullElement() {
+    if (scalar_) {
+      scalar_->AppendNull();
+      ++elements_;
+    } else {
+      (void)value_builder_->AppendNull();
+    }
+  }
 
   Result<std::shared_ptr<arrow::Array>> Finish();
 
  private:
   void AppendValue(arrow::ArrayBuilder* b, const FieldRef& field);
+  void OpenList(bool valid);
+  Result<std::shared_ptr<arrow::Array>> FinishList();
 
   DataType type_;
-  std::optional<ScalarColumnWriter> scalar_;  // the fast path: scalar features of table groups
+  bool as_list_ = false;
+  // The fast path for scalar features: the column itself (tables), or the lists' values (sequences).
+  std::optional<ScalarColumnWriter> scalar_;
+  std::vector<int32_t> list_offsets_;  // sequences on the fast path: where each list starts
+  std::vector<uint8_t> list_validity_;
+  int64_t lists_ = 0, null_lists_ = 0, elements_ = 0;
   std::unique_ptr<arrow::ArrayBuilder> builder_;
   arrow::ArrayBuilder* value_builder_ = nullptr;  // builder_ itself, or its list child
 };
