@@ -6,8 +6,22 @@ import signal
 import subprocess
 import time
 
+import datetime
+
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+# Times relative to now: online as-of reads are exact only inside the history window (7d).
+NOW = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+
+
+def iso(dt):
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+T_ROW = iso(NOW - datetime.timedelta(days=2))
+T_AFTER = iso(NOW - datetime.timedelta(days=1))
+T_JUST_BEFORE = iso(NOW - datetime.timedelta(days=2, microseconds=1))
 
 
 def write(path, text):
@@ -28,19 +42,19 @@ def test_quickstart_flow(cli, tmp_path):
     assert "no changes" in cli("apply", check=0).stdout
     write(tmp_path / "profiles.csv",
           "user_id,ts,age,country,ctr_7d\n"
-          "7,2026-11-20T12:00:00Z,31,,0.25\n"
-          "8,2026-11-20T12:00:00Z,40,FR,\n")
+          f"7,{T_ROW},31,,0.25\n"
+          f"8,{T_ROW},40,FR,\n")
     out = cli("ingest", "user_profile", "profiles.csv", check=0).stdout
     assert "ingested 2 rows" in out and "write_seq 1..2" in out
-    rows = get_json(cli, "user_profile", "--key", "7,8,9", "--as-of", "2026-11-21T00:00:00Z")
+    rows = get_json(cli, "user_profile", "--key", "7,8,9", "--as-of", T_AFTER)
     assert rows == [
         {"user_id": 7, "age": 31, "country": None, "ctr_7d": 0.25},
         {"user_id": 8, "age": 40, "country": "FR", "ctr_7d": None},
         {"user_id": 9, "age": None, "country": None, "ctr_7d": None},
     ]
-    rows = get_json(cli, "user_profile", "--key", "7", "--features", "age", "--as-of", "2026-11-20T11:59:59.999999Z")
+    rows = get_json(cli, "user_profile", "--key", "7", "--features", "age", "--as-of", T_JUST_BEFORE)
     assert rows == [{"user_id": 7, "age": None}]
-    table = cli("get", "user_profile", "--key", "7,8", "--format", "table", "--as-of", "2026-11-21", check=0).stdout
+    table = cli("get", "user_profile", "--key", "7,8", "--format", "table", check=0).stdout
     assert table.splitlines()[0].split() == ["user_id", "age", "country", "ctr_7d"]
 
 
@@ -96,7 +110,7 @@ def test_schema_evolution_and_refusals(cli, tmp_path):
             "    features: {a: int32, b: float32, c: string}\n")
     write(tmp_path / "strata.yaml", base)
     cli("apply", check=0)
-    write(tmp_path / "g.csv", "user_id,ts,a,b,c\n1,2026-11-20T00:00:00Z,5,0.5,x\n")
+    write(tmp_path / "g.csv", f"user_id,ts,a,b,c\n1,{T_ROW},5,0.5,x\n")
     cli("ingest", "g", "g.csv", check=0)
     registry = (tmp_path / ".strata" / "registry.json").read_text()
 
@@ -115,7 +129,7 @@ def test_schema_evolution_and_refusals(cli, tmp_path):
     for change in ["widen g.a: int32 -> int64", "widen g.b: float32 -> float64", "add feature g.d bool",
                    "drop feature g.c", "change ttl of g: none -> 3650d"]:
         assert change in out
-    rows = get_json(cli, "g", "--key", "1", "--as-of", "2026-11-21T00:00:00Z")
+    rows = get_json(cli, "g", "--key", "1", "--as-of", T_AFTER)
     assert rows == [{"user_id": 1, "a": 5, "b": 0.5, "d": None}]
 
 
