@@ -17,7 +17,7 @@ void PutVarint(std::string* out, uint64_t v) {
   out->append(buf, n);
 }
 
-bool GetVarint(std::string_view* in, uint64_t* v) {
+bool GetVarintSlow(std::string_view* in, uint64_t* v) {
   uint64_t result = 0;
   for (int shift = 0, i = 0; shift <= 63 && i < static_cast<int>(in->size()); shift += 7, ++i) {
     const uint8_t b = static_cast<uint8_t>((*in)[i]);
@@ -36,15 +36,6 @@ namespace {
 template <typename T>
 void PutFixed(std::string* out, T v) {
   out->append(reinterpret_cast<const char*>(&v), sizeof(T));
-}
-
-size_t FixedSize(WireTag tag) {
-  switch (tag) {
-    case WireTag::kBool: return 1;
-    case WireTag::kInt32: case WireTag::kFloat32: return 4;
-    case WireTag::kInt64: case WireTag::kFloat64: return 8;
-    default: return 0;  // variable
-  }
 }
 
 void EncodeField(uint32_t id, const DataType& type, const Value& v, std::string* out) {
@@ -123,34 +114,6 @@ void EncodeField(uint32_t id, const DataType& type, const Value& v, std::string*
 void EncodeRow(const std::vector<FeatureDef>& features, const std::vector<Value>& values, std::string* out) {
   for (size_t i = 0; i < features.size() && i < values.size(); ++i)
     if (!IsNull(values[i])) EncodeField(features[i].id, features[i].type, values[i], out);
-}
-
-bool RowFieldReader::Next(FieldRef* field) {
-  if (rest_.empty() || corrupt_) return false;
-  uint64_t id;
-  if (!GetVarint(&rest_, &id) || rest_.empty()) {
-    corrupt_ = true;
-    return false;
-  }
-  field->feature_id = static_cast<uint32_t>(id);
-  field->tag = static_cast<WireTag>(rest_[0]);
-  rest_.remove_prefix(1);
-  size_t size = FixedSize(field->tag);
-  if (size == 0) {
-    uint64_t len;
-    if (field->tag < WireTag::kBool || field->tag > WireTag::kVecI8 || !GetVarint(&rest_, &len)) {
-      corrupt_ = true;
-      return false;
-    }
-    size = len;
-  }
-  if (size > rest_.size()) {
-    corrupt_ = true;
-    return false;
-  }
-  field->payload = rest_.substr(0, size);
-  rest_.remove_prefix(size);
-  return true;
 }
 
 Value DecodeField(const FieldRef& f, const DataType& type) {

@@ -45,7 +45,7 @@ class RowFieldReader {
  public:
   explicit RowFieldReader(std::string_view row) : rest_(row) {}
   // False at the end of the row, or when the row is malformed (then corrupt() is true).
-  bool Next(FieldRef* field);
+  inline bool Next(FieldRef* field);
   bool corrupt() const { return corrupt_; }
 
  private:
@@ -60,9 +60,18 @@ Value DecodeField(const FieldRef& field, const DataType& type);
 // Decodes a whole row into values aligned with `features`.
 std::vector<Value> DecodeRow(const std::vector<FeatureDef>& features, std::string_view row);
 
-// Varint helpers shared by the key and row codecs.
+// Varint helpers shared by the key and row codecs. Reads inline the one-byte case (ids and
+// small sizes, the common one on the read path).
 void PutVarint(std::string* out, uint64_t v);
-bool GetVarint(std::string_view* in, uint64_t* v);
+bool GetVarintSlow(std::string_view* in, uint64_t* v);
+inline bool GetVarint(std::string_view* in, uint64_t* v) {
+  if (!in->empty() && static_cast<uint8_t>((*in)[0]) < 0x80) {
+    *v = static_cast<uint8_t>((*in)[0]);
+    in->remove_prefix(1);
+    return true;
+  }
+  return GetVarintSlow(in, v);
+}
 
 // Little-endian fixed-width loads from unaligned memory.
 template <typename T>
@@ -70,6 +79,39 @@ inline T LoadLE(const char* p) {
   T v;
   __builtin_memcpy(&v, p, sizeof(T));
   return v;
+}
+
+bool RowFieldReader::Next(FieldRef* field) {
+  if (rest_.empty() || corrupt_) return false;
+  uint64_t id;
+  if (!GetVarint(&rest_, &id) || rest_.empty()) {
+    corrupt_ = true;
+    return false;
+  }
+  field->feature_id = static_cast<uint32_t>(id);
+  field->tag = static_cast<WireTag>(rest_[0]);
+  rest_.remove_prefix(1);
+  size_t size;
+  switch (field->tag) {
+    case WireTag::kBool: size = 1; break;
+    case WireTag::kInt32: case WireTag::kFloat32: size = 4; break;
+    case WireTag::kInt64: case WireTag::kFloat64: size = 8; break;
+    default: {
+      uint64_t len;
+      if (field->tag < WireTag::kBool || field->tag > WireTag::kVecI8 || !GetVarint(&rest_, &len)) {
+        corrupt_ = true;
+        return false;
+      }
+      size = len;
+    }
+  }
+  if (size > rest_.size()) {
+    corrupt_ = true;
+    return false;
+  }
+  field->payload = rest_.substr(0, size);
+  rest_.remove_prefix(size);
+  return true;
 }
 
 }  // namespace strata
