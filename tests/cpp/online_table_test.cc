@@ -217,6 +217,20 @@ TEST(OnlineScalarTypesTest, EveryScalarTypeReadsBackWithNulls) {
   }
   for (int c = 0; c < 8; ++c) EXPECT_TRUE((*cols)[c]->ValidateFull().ok()) << c;
   EXPECT_EQ((*cols)[7]->type()->ToString(), "timestamp[us, tz=UTC]");
+  // The first null after more than a byte of valid rows, and a column with no null at all.
+  std::vector<Value> later = {int64_t{1}, int64_t{2}, int64_t{4}, int64_t{5}, int64_t{7}, int64_t{10}, int64_t{11},
+                              int64_t{14}, int64_t{16}, int64_t{17}, int64_t{3}, int64_t{19}};
+  auto cols2 = repo->Read(g, later, *repo->SelectFeatures(g, {}));
+  ASSERT_TRUE(cols2.ok());
+  for (int c = 0; c < 8; ++c) {
+    EXPECT_TRUE((*cols2)[c]->ValidateFull().ok()) << c;
+    EXPECT_EQ((*cols2)[c]->null_count(), 1) << c;
+    for (int64_t i = 0; i < 12; ++i) EXPECT_EQ((*cols2)[c]->IsNull(i), i == 10) << c << " " << i;
+  }
+  auto no_nulls = repo->Read(g, std::vector<Value>{int64_t{1}, int64_t{2}}, *repo->SelectFeatures(g, {}));
+  ASSERT_TRUE(no_nulls.ok());
+  EXPECT_EQ((*no_nulls)[1]->null_count(), 0);
+  EXPECT_EQ(Cell(*(*no_nulls)[1], 1), Value(int64_t{-18}));
 }
 
 TEST(OnlineCompactionTest, CompactionFilterReclaimsExpiredRowsOnly) {

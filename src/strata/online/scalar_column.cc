@@ -20,7 +20,6 @@ ScalarColumnWriter::ScalarColumnWriter(const DataType& type) : type_(type) {
 }
 
 void ScalarColumnWriter::Reserve(int64_t rows) {
-  validity_.reserve((rows + 7) / 8);
   switch (type_.id) {
     case TypeId::kBool: values_.reserve((rows + 7) / 8); break;
     case TypeId::kInt32: case TypeId::kFloat32: values_.resize(std::max(values_.size(), static_cast<size_t>(rows) * 4)); break;
@@ -29,7 +28,16 @@ void ScalarColumnWriter::Reserve(int64_t rows) {
   }
 }
 
+// The bitmap is only materialized at the first null: most columns have none, and then Arrow
+// needs no validity buffer at all.
 void ScalarColumnWriter::PushValidity(bool valid) {
+  if (null_count_ == 0) {
+    if (valid) return;
+    validity_.assign(static_cast<size_t>(length_ / 8 + 1), 0xFF);  // rows so far were all valid
+    validity_.back() = static_cast<uint8_t>((1u << (length_ & 7)) - 1);
+    ++null_count_;
+    return;
+  }
   if ((length_ & 7) == 0) validity_.push_back(0);
   if (valid) validity_.back() |= static_cast<uint8_t>(1u << (length_ & 7));
   else ++null_count_;
@@ -101,8 +109,9 @@ void ScalarColumnWriter::Append(const FieldRef& f) {
 Result<std::shared_ptr<arrow::Array>> ScalarColumnWriter::Finish() {
   if (chars_.size() > static_cast<size_t>(INT32_MAX))
     return Status::InvalidArgument("a read returned more than 2 GiB of one string feature; read fewer keys at once");
-  std::shared_ptr<arrow::Buffer> validity = null_count_ ? arrow::Buffer::FromVector(std::move(validity_)) : nullptr;
-  std::vector<std::shared_ptr<arrow::Buffer>> buffers = {std::move(validity)};
+  std::vector<std::shared_ptr<arrow::Buffer>> buffers;
+  buffers.reserve(3);
+  buffers.push_back(null_count_ ? arrow::Buffer::FromVector(std::move(validity_)) : nullptr);
   if (type_.id == TypeId::kString || type_.id == TypeId::kBytes) {
     buffers.push_back(arrow::Buffer::FromVector(std::move(offsets_)));
     buffers.push_back(arrow::Buffer::FromString(std::move(chars_)));
@@ -110,9 +119,7 @@ Result<std::shared_ptr<arrow::Array>> ScalarColumnWriter::Finish() {
     if (type_.id != TypeId::kBool) values_.resize(values_used_);
     buffers.push_back(arrow::Buffer::FromVector(std::move(values_)));
   }
-  auto array = arrow::MakeArray(arrow::ArrayData::Make(ArrowTypeOf(type_), length_, std::move(buffers), null_count_));
-  *this = ScalarColumnWriter(type_);
-  return array;
+  return arrow::MakeArray(arrow::ArrayData::Make(ArrowTypeOf(type_), length_, std::move(buffers), null_count_));
 }
 
 }  // namespace strata

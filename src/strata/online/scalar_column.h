@@ -25,7 +25,8 @@ class ScalarColumnWriter {
   // A field that cannot be read as the column's type (a corrupt one) is written as null.
   void Append(const FieldRef& field);
   void AppendNull();
-  // Fails when a string column passes Arrow's 2 GiB limit for one array.
+  // The column, once (the writer is spent afterwards). Fails when a string column passes
+  // Arrow's 2 GiB limit for one array.
   Result<std::shared_ptr<arrow::Array>> Finish();
 
  private:
@@ -40,7 +41,7 @@ class ScalarColumnWriter {
   DataType type_;
   int64_t length_ = 0;
   int64_t null_count_ = 0;
-  std::vector<uint8_t> validity_;  // bitmap, LSB first
+  std::vector<uint8_t> validity_;  // bitmap, LSB first; empty until the first null
   std::vector<uint8_t> values_;    // fixed-width values (sized ahead, values_used_ bytes used); a bitmap for bool
   size_t values_used_ = 0;
   std::vector<int32_t> offsets_;   // string and bytes
