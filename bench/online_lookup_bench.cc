@@ -3,7 +3,7 @@
 //   rocksdb  - raw RocksDB MultiGet of the same keys and value sizes, same options (the floor)
 //   redis    - redis-server on loopback with Feast's layout (one hash per entity, HMGET,
 //              pipelined) and LRANGE for sequences
-// Usage: build/bench/online_lookup_bench [--users N] [--seq-users N] [--runs R] [--dir D]
+// Usage: build/bin/online_lookup_bench [--users N] [--seq-users N] [--runs R] [--dir D] [--profile-strata 1]
 // Prints keys/s and p50/p99 per request for each, and the ratios (medians over R runs).
 
 #include <arrow/array.h>
