@@ -149,16 +149,26 @@ TEST_F(IngestTest, RerunsResumeAndNeverDuplicate) {
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_EQ(s->accepted, 294u - 128u);
   EXPECT_GE(s->resumed_records, 128u);
+  EXPECT_EQ(s->earlier_rejected, 3u);  // lines with "bad" for users 7, 57, 107, rejected by the first run
+  EXPECT_EQ(s->rejected, 6u);
+  EXPECT_EQ(s->earlier_rejected_paths.size(), 1u);
   EXPECT_EQ(repo_->last_write_seq(), 294u);
   // A finished, unchanged file is skipped; --reingest (resume = false) ingests it again.
-  auto again = IngestFiles(*repo_, *g_, {a}, o);
+  auto again = IngestFiles(*repo_, *g_, {a, a}, o);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->accepted, 0u);
-  EXPECT_THAT(again->skipped_files, ::testing::ElementsAre(a));
+  EXPECT_THAT(again->skipped_files, ::testing::ElementsAre(a, a));
   o.resume = false;
-  auto forced = IngestFiles(*repo_, *g_, {a}, o);
+  auto forced = IngestFiles(*repo_, *g_, {a, a}, o);  // named twice: still read once
   ASSERT_TRUE(forced.ok());
   EXPECT_EQ(forced->accepted, 294u);
+  // A file replaced by another (new inode, same name) is a new file.
+  std::filesystem::remove(a);
+  WriteText(dir_.path() / "a.csv", "user_id,ts,age\n1,2026-05-01T00:00:00Z,1\n");
+  o.resume = true;
+  auto replaced = IngestFiles(*repo_, *g_, {a}, o);
+  ASSERT_TRUE(replaced.ok());
+  EXPECT_EQ(replaced->accepted, 1u);
 }
 
 TEST_F(IngestTest, JsonLines) {

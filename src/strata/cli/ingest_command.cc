@@ -51,7 +51,11 @@ Command AddIngestCommand(CLI::App& parent) {
             if (s.resumed_records > 0)
               std::cout << "note: resumed after " << s.resumed_records << " source rows committed by an earlier, interrupted run\n";
             if (s.rejected > 0) {
-              std::cerr << fmt::format("rejected {} rows; see {}\n", s.rejected, s.rejected_path);
+              if (!s.rejected_path.empty())
+                std::cerr << fmt::format("rejected {} rows; see {}\n", s.rejected - s.earlier_rejected, s.rejected_path);
+              for (const auto& p : s.earlier_rejected_paths)
+                std::cerr << fmt::format("rejected rows of the interrupted earlier run are in {}\n", p);
+              if (s.earlier_rejected > 0) std::cerr << fmt::format("{} rows rejected in all\n", s.rejected);
               return kExitRuntimeError;
             }
             return kExitOk;

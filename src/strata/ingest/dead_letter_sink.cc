@@ -1,5 +1,8 @@
 #include "strata/ingest/dead_letter_sink.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -28,8 +31,18 @@ Status DeadLetterSink::Add(const std::string& source_file, const SourceRecord& r
   return Status::OK();
 }
 
+// Durable before the batch whose checkpoint passes these rows is committed.
 Status DeadLetterSink::Flush() {
-  if (file_ && std::fflush(file_) != 0) return Status::IOError("writing " + path_);
+  if (!file_) return Status::OK();
+  if (std::fflush(file_) != 0 || ::fsync(::fileno(file_)) != 0) return Status::IOError("writing " + path_);
+  if (!dir_synced_) {  // the new file's directory entry, once
+    const int dir = ::open(std::filesystem::path(path_).parent_path().c_str(), O_RDONLY | O_DIRECTORY);
+    if (dir >= 0) {
+      ::fsync(dir);
+      ::close(dir);
+    }
+    dir_synced_ = true;
+  }
   return Status::OK();
 }
 

@@ -26,6 +26,7 @@ class DeadLetterSink {
   std::string path_;
   std::FILE* file_ = nullptr;
   uint64_t count_ = 0;
+  bool dir_synced_ = false;
 };
 
 }  // namespace strata

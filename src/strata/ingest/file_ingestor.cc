@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -25,32 +27,42 @@ std::string RejectedFileName(const std::string& group) {
 
 namespace {
 
-// Where an earlier run of the same group and file got to.
+// Where an earlier run of the same group and file got to. A file is identified by its path,
+// device, inode, size and modification time, taken when it is opened for reading.
 struct FileCheckpoint {
   std::string key;
-  uint64_t size = 0;
-  int64_t mtime_ns = 0;
-  uint64_t records = 0;  // source records (accepted and rejected) already committed
+  std::string identity;
+  uint64_t records = 0;   // source records (accepted and rejected) already committed
+  uint64_t rejected = 0;  // of which rejected, over all runs
+  std::string rejected_path;  // where the latest run that rejected rows wrote them
   bool complete = false;
 
   std::string Encode() const {
-    return nlohmann::json({{"size", size}, {"mtime_ns", mtime_ns}, {"records", records}, {"complete", complete}}).dump();
+    return nlohmann::json({{"identity", identity}, {"records", records}, {"rejected", rejected},
+                           {"rejected_path", rejected_path}, {"complete", complete}})
+        .dump();
   }
 };
 
+// Called just before the file is opened, so that the identity is the one of the bytes read.
 Result<FileCheckpoint> LoadCheckpoint(FeatureRepository& repo, const FeatureGroupDef& group, const std::string& file) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  FileCheckpoint cp;
   const fs::path path = fs::weakly_canonical(fs::absolute(file), ec);
-  cp.key = "ingest/" + group.name + "/" + path.string();
-  cp.size = fs::file_size(path, ec);
-  cp.mtime_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(fs::last_write_time(path, ec).time_since_epoch()).count();
+  struct stat st;
+  if (ec || ::stat(path.c_str(), &st) != 0) return Status::IOError("cannot stat input file " + file);
+  FileCheckpoint cp;
+  // Keyed by group id: a group dropped and created again under its name starts afresh.
+  cp.key = "ingest/" + std::to_string(group.id) + "/" + path.string();
+  cp.identity = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+                std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
   STRATA_ASSIGN_OR_RETURN(auto stored, repo.online().ReadMetadata(cp.key));
   if (!stored) return cp;
   const auto j = nlohmann::json::parse(*stored, nullptr, false);
-  if (j.is_object() && j.value("size", uint64_t{0}) == cp.size && j.value("mtime_ns", int64_t{0}) == cp.mtime_ns) {
-    cp.records = j.value("records", uint64_t{0});  // the same file: resume
+  if (j.is_object() && j.value("identity", std::string()) == cp.identity) {  // the same file: resume
+    cp.records = j.value("records", uint64_t{0});
+    cp.rejected = j.value("rejected", uint64_t{0});
+    cp.rejected_path = j.value("rejected_path", std::string());
     cp.complete = j.value("complete", false);
   }
   return cp;
@@ -65,8 +77,12 @@ Result<IngestSummary> IngestFiles(FeatureRepository& repo, const FeatureGroupDef
   SourceLayout layout{&group, &repo.EntityOf(group)};
   // Open every file first: a missing or unreadable file stops the command before any write.
   std::vector<std::unique_ptr<RecordReader>> readers;
+  std::vector<FileCheckpoint> checkpoints;
   for (const auto& f : files) {
+    if (!std::filesystem::exists(f)) return Status::NotFound("input file " + f + " does not exist");
+    STRATA_ASSIGN_OR_RETURN(auto cp, LoadCheckpoint(repo, group, f));
     STRATA_ASSIGN_OR_RETURN(auto r, OpenRecordReader(f, layout));
+    checkpoints.push_back(std::move(cp));
     readers.push_back(std::move(r));
   }
   DeadLetterSink dead_letters(repo.ResolvePath(".strata/rejected/" + RejectedFileName(group.name)));
@@ -89,14 +105,29 @@ Result<IngestSummary> IngestFiles(FeatureRepository& repo, const FeatureGroupDef
     return Status::OK();
   };
   for (size_t fi = 0; fi < files.size(); ++fi) {
-    STRATA_ASSIGN_OR_RETURN(checkpoint, LoadCheckpoint(repo, group, files[fi]));
-    if (!options.resume) checkpoint.records = 0, checkpoint.complete = false;
+    checkpoint = std::move(checkpoints[fi]);
+    bool repeated = false;  // the same file named twice in one command is read once
+    for (size_t fj = 0; fj < fi; ++fj) repeated |= files[fj] == files[fi] || checkpoints[fj].key == checkpoint.key;
+    if (repeated) {
+      summary.skipped_files.push_back(files[fi]);
+      continue;
+    }
+    if (!options.resume) {  // start the file afresh
+      FileCheckpoint fresh;
+      fresh.key = checkpoint.key;
+      fresh.identity = checkpoint.identity;
+      checkpoint = std::move(fresh);
+    }
     if (checkpoint.complete) {
       summary.skipped_files.push_back(files[fi]);
       continue;
     }
     uint64_t skip = checkpoint.records;
     summary.resumed_records += skip;
+    if (skip > 0 && checkpoint.rejected > 0) {
+      summary.earlier_rejected += checkpoint.rejected;
+      summary.earlier_rejected_paths.push_back(checkpoint.rejected_path);
+    }
     RecordReader& reader = *readers[fi];
     while (true) {
       records.clear();
@@ -113,6 +144,8 @@ Result<IngestSummary> IngestFiles(FeatureRepository& repo, const FeatureGroupDef
           if (batch.size() >= options.batch_rows) STRATA_RETURN_NOT_OK(commit());
         } else {
           STRATA_RETURN_NOT_OK(dead_letters.Add(files[fi], rec));
+          ++checkpoint.rejected;
+          checkpoint.rejected_path = dead_letters.path();
         }
       }
     }
@@ -120,8 +153,8 @@ Result<IngestSummary> IngestFiles(FeatureRepository& repo, const FeatureGroupDef
     STRATA_RETURN_NOT_OK(commit());  // a batch never spans two files
     for (const auto& c : reader.ignored_columns()) summary.ignored_columns.push_back(files[fi] + ": " + c);
   }
-  summary.rejected = dead_letters.count();
-  if (summary.rejected > 0) summary.rejected_path = dead_letters.path();
+  summary.rejected = dead_letters.count() + summary.earlier_rejected;
+  if (dead_letters.count() > 0) summary.rejected_path = dead_letters.path();
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;
 }

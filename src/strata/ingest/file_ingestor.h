@@ -28,7 +28,11 @@ struct IngestSummary {
   uint64_t rejected = 0;
   uint64_t first_write_seq = 0;  // 0 when nothing was accepted
   uint64_t last_write_seq = 0;
-  std::string rejected_path;     // set when rows were rejected
+  std::string rejected_path;     // set when this run rejected rows
+  // Rows an interrupted earlier run rejected from the files this run resumed (counted in
+  // `rejected`), and where it wrote them.
+  uint64_t earlier_rejected = 0;
+  std::vector<std::string> earlier_rejected_paths;
   std::vector<std::string> ignored_columns;
   uint64_t resumed_records = 0;            // records skipped because an earlier run committed them
   std::vector<std::string> skipped_files;  // finished and unchanged since an earlier run
