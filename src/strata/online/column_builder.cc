@@ -54,56 +54,10 @@ Result<std::shared_ptr<arrow::Array>> FeatureColumnBuilder::FinishList() {
 }
 
 void FeatureColumnBuilder::AppendValue(arrow::ArrayBuilder* b, const FieldRef& f) {
+  // Scalar types never get here: ScalarColumnWriter builds them.
   const char* p = f.payload.data();
   std::string_view in = f.payload;
   switch (type_.id) {
-    case TypeId::kBool:
-      if (f.tag == WireTag::kBool) {
-        (void)static_cast<arrow::BooleanBuilder*>(b)->Append(p[0] != 0);
-        return;
-      }
-      break;
-    case TypeId::kInt32:
-      if (f.tag == WireTag::kInt32) {
-        (void)static_cast<arrow::Int32Builder*>(b)->Append(LoadLE<int32_t>(p));
-        return;
-      }
-      break;
-    case TypeId::kInt64:
-    case TypeId::kTimestamp: {
-      int64_t v;
-      if (f.tag == WireTag::kInt64) v = LoadLE<int64_t>(p);
-      else if (f.tag == WireTag::kInt32) v = LoadLE<int32_t>(p);  // widened
-      else break;
-      if (type_.id == TypeId::kInt64) (void)static_cast<arrow::Int64Builder*>(b)->Append(v);
-      else (void)static_cast<arrow::TimestampBuilder*>(b)->Append(v);
-      return;
-    }
-    case TypeId::kFloat32:
-      if (f.tag == WireTag::kFloat32) {
-        (void)static_cast<arrow::FloatBuilder*>(b)->Append(LoadLE<float>(p));
-        return;
-      }
-      break;
-    case TypeId::kFloat64:
-      if (f.tag == WireTag::kFloat64 || f.tag == WireTag::kFloat32) {
-        const double v = f.tag == WireTag::kFloat64 ? LoadLE<double>(p) : LoadLE<float>(p);
-        (void)static_cast<arrow::DoubleBuilder*>(b)->Append(v);
-        return;
-      }
-      break;
-    case TypeId::kString:
-      if (f.tag == WireTag::kBytes) {
-        (void)static_cast<arrow::StringBuilder*>(b)->Append(in);
-        return;
-      }
-      break;
-    case TypeId::kBytes:
-      if (f.tag == WireTag::kBytes) {
-        (void)static_cast<arrow::BinaryBuilder*>(b)->Append(in);
-        return;
-      }
-      break;
     case TypeId::kListInt64:
     case TypeId::kListFloat32:
     case TypeId::kListString: {
@@ -159,6 +113,7 @@ void FeatureColumnBuilder::AppendValue(arrow::ArrayBuilder* b, const FieldRef& f
       }
       break;
     }
+    default: break;  // scalar types: ScalarColumnWriter
   }
   (void)b->AppendNull();  // a field that cannot be read as the current type reads as null
 }

@@ -58,52 +58,43 @@ void ScalarColumnWriter::AppendNull() {
 
 void ScalarColumnWriter::Append(const FieldRef& f) {
   const char* p = f.payload.data();
+  bool ok = true;
   switch (type_.id) {
     case TypeId::kBool:
-      if (f.tag != WireTag::kBool) break;
-      if ((length_ & 7) == 0) values_.push_back(0);
-      if (p[0]) values_.back() |= static_cast<uint8_t>(1u << (length_ & 7));
-      PushValidity(true);
-      ++length_;
-      return;
+      if ((ok = f.tag == WireTag::kBool)) {
+        if ((length_ & 7) == 0) values_.push_back(0);
+        if (p[0]) values_.back() |= static_cast<uint8_t>(1u << (length_ & 7));
+      }
+      break;
     case TypeId::kInt32:
-      if (f.tag != WireTag::kInt32) break;
-      PushFixed(LoadLE<int32_t>(p));
-      PushValidity(true);
-      ++length_;
-      return;
+      if ((ok = f.tag == WireTag::kInt32)) PushFixed(LoadLE<int32_t>(p));
+      break;
     case TypeId::kInt64:
     case TypeId::kTimestamp:
       if (f.tag == WireTag::kInt64) PushFixed(LoadLE<int64_t>(p));
       else if (f.tag == WireTag::kInt32) PushFixed(static_cast<int64_t>(LoadLE<int32_t>(p)));  // widened
-      else break;
-      PushValidity(true);
-      ++length_;
-      return;
+      else ok = false;
+      break;
     case TypeId::kFloat32:
-      if (f.tag != WireTag::kFloat32) break;
-      PushFixed(LoadLE<float>(p));
-      PushValidity(true);
-      ++length_;
-      return;
+      if ((ok = f.tag == WireTag::kFloat32)) PushFixed(LoadLE<float>(p));
+      break;
     case TypeId::kFloat64:
       if (f.tag == WireTag::kFloat64) PushFixed(LoadLE<double>(p));
       else if (f.tag == WireTag::kFloat32) PushFixed(static_cast<double>(LoadLE<float>(p)));  // widened
-      else break;
-      PushValidity(true);
-      ++length_;
-      return;
+      else ok = false;
+      break;
     case TypeId::kString:
     case TypeId::kBytes:
-      if (f.tag != WireTag::kBytes) break;
-      chars_.append(f.payload);  // offsets may wrap past 2 GiB: Finish refuses the column then
-      offsets_.push_back(static_cast<int32_t>(chars_.size()));
-      PushValidity(true);
-      ++length_;
-      return;
-    default: break;
+      if ((ok = f.tag == WireTag::kBytes)) {
+        chars_.append(f.payload);  // offsets may wrap past 2 GiB: Finish refuses the column then
+        offsets_.push_back(static_cast<int32_t>(chars_.size()));
+      }
+      break;
+    default: ok = false;
   }
-  AppendNull();
+  if (!ok) return AppendNull();  // a field that cannot be read as the column's type
+  PushValidity(true);
+  ++length_;
 }
 
 Result<std::shared_ptr<arrow::Array>> ScalarColumnWriter::Finish() {

@@ -267,7 +267,7 @@ Status MergeSequence(KeyState* st, int64_t now, std::string* out) {
 
 Result<std::optional<std::string>> RocksOnlineStore::ReadMetadata(const std::string& key) {
   std::string v;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), default_, "meta/user/" + key, &v);
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), default_, L::kUserMetadataPrefix + key, &v);
   if (s.IsNotFound()) return std::optional<std::string>();
   STRATA_RETURN_NOT_OK(FromRocks(s, "reading online metadata"));
   return std::optional<std::string>(std::move(v));
@@ -331,7 +331,7 @@ Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t las
       batch.Put(default_, L::kWriteSeqKey, rocksdb::Slice(reinterpret_cast<const char*>(&last_write_seq), 8)),
       "writing online state"));
   for (const auto& [k, v] : metadata)
-    STRATA_RETURN_NOT_OK(FromRocks(batch.Put(default_, "meta/user/" + k, v), "writing online metadata"));
+    STRATA_RETURN_NOT_OK(FromRocks(batch.Put(default_, L::kUserMetadataPrefix + k, v), "writing online metadata"));
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   return FromRocks(db_->Write(wo, &batch), "committing online write batch");

@@ -22,6 +22,7 @@ inline constexpr char kLatestCf[] = "latest";
 inline constexpr char kHistoryCf[] = "history";
 inline constexpr char kSequenceCf[] = "sequence";
 inline constexpr char kWriteSeqKey[] = "meta/write_seq";
+inline constexpr char kUserMetadataPrefix[] = "meta/user/";  // OnlineStore::Write's metadata
 
 inline std::string EntityPrefix(uint32_t group_id, std::string_view entity_key) {
   std::string k;
