@@ -8,6 +8,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config python3-venv
   librocksdb-dev libyaml-cpp-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libzstd-dev libxxhash-dev nlohmann-json3-dev libhiredis-dev redis-server
+  libsqlite3-dev libpq-dev zlib1g-dev postgresql openjdk-17-jre-headless
 )
 
 missing=()

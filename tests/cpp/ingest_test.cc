@@ -137,6 +137,7 @@ TEST_F(IngestTest, RerunsResumeAndNeverDuplicate) {
   // A first run that stops after its second batch (as a crash would).
   IngestOptions o;
   o.batch_rows = 64;
+  o.commit_rows = 64;
   int commits = 0;
   o.on_commit = [&](uint64_t, uint64_t) {
     if (++commits == 2) throw std::runtime_error("crash");
@@ -250,6 +251,7 @@ TEST_F(IngestTest, WriteSeqFollowsFileOrderAcrossBatches) {
   WriteText(dir_.path() / "ties.csv", csv);
   IngestOptions o;
   o.batch_rows = 64;
+  o.commit_rows = 64;
   int commits = 0;
   o.on_commit = [&](uint64_t, uint64_t) { ++commits; };
   auto s = IngestFiles(*repo_, *g_, {(dir_.path() / "ties.csv").string()}, o);

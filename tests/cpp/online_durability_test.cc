@@ -90,7 +90,8 @@ TEST(OnlineDurabilityTest, SigkillMidIngestLosesNoAcknowledgedWrite) {
     }
     // The store takes writes again, continuing write_seq.
     const uint64_t before = (*repo)->last_write_seq();
-    ASSERT_TRUE((*repo)->Write(g, std::vector<FeatureRow>{Row(int64_t{0}, base + 1000000, {int64_t{-1}})}).ok());
+    auto w = (*repo)->Write(g, std::vector<FeatureRow>{Row(int64_t{0}, base + 1000000, {int64_t{-1}})});
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
     EXPECT_EQ((*repo)->last_write_seq(), before + 1);
   }
 }

@@ -174,7 +174,7 @@ def test_sigkill_during_cli_ingest_keeps_every_acknowledged_batch(cli, tmp_path,
     table = pa.table({"user_id": ids, "ts": pa.array([now - 1_000_000] * n, pa.int64()),
                       "age": pa.array([i % 100 for i in range(n)], pa.int32())})
     pq.write_table(table, tmp_path / "big.parquet", row_group_size=10_000)
-    proc = subprocess.Popen([strata_bin, "ingest", "user_profile", "big.parquet", "--batch-rows", "5000", "--log-commits"],
+    proc = subprocess.Popen([strata_bin, "ingest", "user_profile", "big.parquet", "--batch-rows", "5000", "--commit-rows", "5000", "--log-commits"],
                             cwd=tmp_path, stdout=subprocess.PIPE, text=True)
     acked = 0
     for line in proc.stdout:

@@ -14,6 +14,7 @@ Command AddIngestCommand(CLI::App& parent) {
     std::string group;
     std::vector<std::string> files;
     size_t batch_rows = 65536;
+    int64_t commit_rows = 0;
     bool log_commits = false;
     bool reingest = false;
   };
@@ -22,7 +23,10 @@ Command AddIngestCommand(CLI::App& parent) {
   app->add_option("group", args->group, "Feature group")->required();
   app->add_option("files", args->files, "Input files (.csv, .jsonl, .parquet)")->required();
   app->add_option("--repo", args->repo, "Feature repository directory")->capture_default_str();
-  app->add_option("--batch-rows", args->batch_rows, "Rows per atomic, durable write batch")->capture_default_str()->check(CLI::Range(1, 10000000));
+  app->add_option("--batch-rows", args->batch_rows, "Rows read per batch")->capture_default_str()->check(CLI::Range(1, 10000000));
+  app->add_option("--commit-rows", args->commit_rows,
+                  "Rows per commit: one offline snapshot and the online write that follows it (default: offline.commit_rows)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
   app->add_flag("--log-commits", args->log_commits, "Print a line after each durable batch");
   app->add_flag("--reingest", args->reingest,
                 "Ingest every row again, even of files an earlier run finished (default: resume where it stopped)");
@@ -33,6 +37,7 @@ Command AddIngestCommand(CLI::App& parent) {
             if (!group.ok()) return Fail("ingest", group.status(), kExitUsageError);
             IngestOptions options;
             options.batch_rows = args->batch_rows;
+            options.commit_rows = args->commit_rows;
             options.resume = !args->reingest;
             if (args->log_commits)
               options.on_commit = [](uint64_t accepted, uint64_t seq) {

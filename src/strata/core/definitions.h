@@ -61,6 +61,10 @@ struct OnlineConfig {
 
 struct OfflineConfig {
   std::string warehouse = ".strata/warehouse";
+  // The Iceberg SQL catalog: a SQLite file (relative to the repository) or postgresql://...
+  std::string catalog = ".strata/catalog.db";
+  // Rows per offline commit at most (one snapshot each); bounds the memory an ingest holds.
+  int64_t commit_rows = 1'000'000;
   bool operator==(const OfflineConfig&) const = default;
 };
 

@@ -141,8 +141,9 @@ Result<FeatureGroupDef> ParseGroup(const YamlContext& ctx, const RepoDefinition&
     const std::string fname = kv.first.Scalar();
     const std::string fpath = path + ".features." + fname;
     if (!IsIdentifier(fname)) return ctx.Error(kv.first, fpath, "a feature name must be an identifier");
-    if (fname == entity->key || fname == g.event_time)
-      return ctx.Error(kv.first, fpath, "a feature cannot be named like the entity key or the event_time column");
+    if (fname == entity->key || fname == g.event_time || fname == "write_seq")
+      return ctx.Error(kv.first, fpath,
+                       "a feature cannot be named like the entity key, the event_time column or write_seq (columns of the offline table)");
     if (g.FindFeature(fname)) return ctx.Error(kv.first, fpath, "duplicate feature");
     STRATA_ASSIGN_OR_RETURN(FeatureDef f, ParseFeature(ctx, fname, kv.second, fpath));
     g.features.push_back(std::move(f));
@@ -196,10 +197,22 @@ Result<RepoDefinition> ParseRepoYaml(const std::string& text, const std::string&
       }
     }
     if (const YAML::Node offline = root["offline"]) {
-      if (!offline.IsMap()) return ctx.Error(offline, "offline", "expected a mapping {warehouse}");
-      STRATA_RETURN_NOT_OK(ctx.CheckKeys(offline, "offline", {"warehouse"}));
+      if (!offline.IsMap()) return ctx.Error(offline, "offline", "expected a mapping {warehouse, catalog}");
+      STRATA_RETURN_NOT_OK(ctx.CheckKeys(offline, "offline", {"warehouse", "catalog", "commit_rows"}));
       if (offline["warehouse"]) {
         STRATA_ASSIGN_OR_RETURN(repo.offline.warehouse, ctx.String(offline["warehouse"], "offline.warehouse"));
+      }
+      if (offline["catalog"]) {
+        STRATA_ASSIGN_OR_RETURN(repo.offline.catalog, ctx.String(offline["catalog"], "offline.catalog"));
+      }
+      if (offline["commit_rows"]) {
+        try {
+          repo.offline.commit_rows = offline["commit_rows"].as<int64_t>();
+        } catch (const YAML::Exception&) {
+          repo.offline.commit_rows = 0;
+        }
+        if (repo.offline.commit_rows <= 0)
+          return ctx.Error(offline["commit_rows"], "offline.commit_rows", "expected a positive number of rows");
       }
     }
     const YAML::Node entities = root["entities"];
@@ -252,8 +265,10 @@ std::string RepoYamlTemplate(const std::string& project, bool example) {
       "# block_cache_mb (default 512) and row_cache_mb (default 256): memory for hot data.\n"
       "online: {backend: rocksdb, path: .strata/online}\n"
       "\n"
-      "# Offline store (training data base): Apache Iceberg tables under this warehouse.\n"
-      "offline: {warehouse: .strata/warehouse}\n"
+      "# Offline store (training data base): one Apache Iceberg table per group under this warehouse,\n"
+      "# registered in a SQL catalog (a SQLite file, or postgresql://user:pass@host/db) that Spark's\n"
+      "# JDBC catalog and pyiceberg's SqlCatalog read. commit_rows: rows per snapshot at most.\n"
+      "offline: {warehouse: .strata/warehouse, catalog: .strata/catalog.db}\n"
       "\n"
       "# Entities: a name, its key column and the key type (int64 | string).\n"
       "entities:\n";

@@ -67,8 +67,14 @@ Result<ApplyPlan> PlanApply(const RepoDefinition* registered, const RepoDefiniti
     if (a.row_cache_mb != b.row_cache_mb)
       changes.push_back("change online.row_cache_mb: " + std::to_string(a.row_cache_mb) + " -> " + std::to_string(b.row_cache_mb));
   }
-  if (registered && registered->offline != proposed.offline)
-    changes.push_back("change offline.warehouse: " + registered->offline.warehouse + " -> " + proposed.offline.warehouse);
+  if (registered && registered->offline.warehouse != proposed.offline.warehouse)
+    changes.push_back("change offline.warehouse: " + registered->offline.warehouse + " -> " + proposed.offline.warehouse +
+                      " (tables are not moved)");
+  if (registered && registered->offline.catalog != proposed.offline.catalog)
+    changes.push_back("change offline.catalog: " + registered->offline.catalog + " -> " + proposed.offline.catalog);
+  if (registered && registered->offline.commit_rows != proposed.offline.commit_rows)
+    changes.push_back("change offline.commit_rows: " + std::to_string(registered->offline.commit_rows) + " -> " +
+                      std::to_string(proposed.offline.commit_rows));
   for (const auto& e : out.entities) {
     const EntityDef* old_e = old.FindEntity(e.name);
     if (!old_e) {

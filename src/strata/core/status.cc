@@ -13,6 +13,7 @@ const char* CodeName(StatusCode code) {
     case StatusCode::kIOError: return "IO error";
     case StatusCode::kCorruption: return "Corruption";
     case StatusCode::kIncompatible: return "Incompatible change";
+    case StatusCode::kConflict: return "Commit conflict";
     case StatusCode::kInternal: return "Internal error";
   }
   return "Unknown";

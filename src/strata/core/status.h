@@ -18,6 +18,7 @@ enum class StatusCode {
   kIOError,
   kCorruption,
   kIncompatible,      // a schema change that would break stored data
+  kConflict,          // a concurrent writer committed first; reload and retry
   kInternal,
 };
 
@@ -34,6 +35,7 @@ class [[nodiscard]] Status {
   static Status IOError(std::string m) { return {StatusCode::kIOError, std::move(m)}; }
   static Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
   static Status Incompatible(std::string m) { return {StatusCode::kIncompatible, std::move(m)}; }
+  static Status Conflict(std::string m) { return {StatusCode::kConflict, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }

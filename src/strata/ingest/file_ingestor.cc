@@ -10,6 +10,7 @@
 #include "strata/core/time.h"
 #include "strata/ingest/dead_letter_sink.h"
 #include "strata/ingest/record_reader.h"
+#include "strata/store/group_writer.h"
 
 namespace strata {
 
@@ -89,17 +90,28 @@ Result<IngestSummary> IngestFiles(FeatureRepository& repo, const FeatureGroupDef
   std::vector<SourceRecord> records;
   std::vector<FeatureRow> batch;
   FileCheckpoint checkpoint;
-  // Commits the batch with the current file's checkpoint. Dead letters are flushed first: after
-  // a crash they may repeat, but are never lost.
-  auto commit = [&]() -> Status {
+  bool in_file = false;
+  std::vector<MetadataEntry> finished;  // checkpoints of files finished since the last commit
+  STRATA_ASSIGN_OR_RETURN(auto writer, GroupWriter::Make(repo, group));
+  const int64_t commit_rows = options.commit_rows > 0 ? options.commit_rows : repo.definition().offline.commit_rows;
+  // Hands the batch to the writer; every `commit_rows` rows (and at the end) commits both
+  // stores with the checkpoints of the files read. Dead letters are flushed first: after a
+  // crash they may repeat, but are never lost.
+  auto commit = [&](bool force) -> Status {
+    STRATA_RETURN_NOT_OK(writer->Append(batch));
+    batch.clear();
+    if (!force && writer->pending_rows() < commit_rows) return Status::OK();
     STRATA_RETURN_NOT_OK(dead_letters.Flush());
-    const MetadataEntry cp{checkpoint.key, checkpoint.Encode()};
-    STRATA_ASSIGN_OR_RETURN(uint64_t last, repo.Write(group, batch, std::span<const MetadataEntry>(&cp, 1)));
-    if (!batch.empty()) {
-      if (summary.first_write_seq == 0) summary.first_write_seq = last - batch.size() + 1;
+    std::vector<MetadataEntry> meta = std::move(finished);
+    finished.clear();
+    if (in_file) meta.emplace_back(checkpoint.key, checkpoint.Encode());
+    const auto rows = static_cast<uint64_t>(writer->pending_rows());
+    if (rows == 0 && meta.empty()) return Status::OK();
+    STRATA_ASSIGN_OR_RETURN(uint64_t last, writer->Commit(meta));
+    if (rows > 0) {
+      if (summary.first_write_seq == 0) summary.first_write_seq = last - rows + 1;
       summary.last_write_seq = last;
-      summary.accepted += batch.size();
-      batch.clear();
+      summary.accepted += rows;
       if (options.on_commit) options.on_commit(summary.accepted, summary.last_write_seq);
     }
     return Status::OK();
@@ -122,6 +134,7 @@ Result<IngestSummary> IngestFiles(FeatureRepository& repo, const FeatureGroupDef
       summary.skipped_files.push_back(files[fi]);
       continue;
     }
+    in_file = true;
     uint64_t skip = checkpoint.records;
     summary.resumed_records += skip;
     if (skip > 0 && checkpoint.rejected > 0) {
@@ -141,7 +154,7 @@ Result<IngestSummary> IngestFiles(FeatureRepository& repo, const FeatureGroupDef
         ++checkpoint.records;
         if (rec.ok) {
           batch.push_back(std::move(rec.row));
-          if (batch.size() >= options.batch_rows) STRATA_RETURN_NOT_OK(commit());
+          if (batch.size() >= options.batch_rows) STRATA_RETURN_NOT_OK(commit(false));
         } else {
           STRATA_RETURN_NOT_OK(dead_letters.Add(files[fi], rec));
           ++checkpoint.rejected;
@@ -150,9 +163,12 @@ Result<IngestSummary> IngestFiles(FeatureRepository& repo, const FeatureGroupDef
       }
     }
     checkpoint.complete = true;
-    STRATA_RETURN_NOT_OK(commit());  // a batch never spans two files
+    STRATA_RETURN_NOT_OK(commit(false));
+    finished.emplace_back(checkpoint.key, checkpoint.Encode());
+    in_file = false;
     for (const auto& c : reader.ignored_columns()) summary.ignored_columns.push_back(files[fi] + ": " + c);
   }
+  STRATA_RETURN_NOT_OK(commit(true));
   summary.rejected = dead_letters.count() + summary.earlier_rejected;
   if (dead_letters.count() > 0) summary.rejected_path = dead_letters.path();
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

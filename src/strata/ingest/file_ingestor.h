@@ -1,10 +1,11 @@
 #pragma once
-// `strata ingest`: reads files into one feature group. Accepted rows are written in batches
-// (each batch atomic and durable before the next is read); rejected rows go to the
-// dead-letter file. Rows get write_seq in file order. Each batch also records how far into
-// its file it got (a checkpoint keyed by the file's path, size and modification time), so a
-// rerun after a crash resumes where the last batch ended and a rerun of a finished, unchanged
-// file ingests nothing: no row is lost or written twice.
+// `strata ingest`: reads files into one feature group, online and offline. Accepted rows are
+// committed every `commit_rows` rows and at the end (one offline snapshot per commit, so one
+// per call for inputs up to that size); rejected rows go to the dead-letter file. Rows get
+// write_seq in file order. Each commit also records how far into each file it got (a
+// checkpoint keyed by the file's path, size and modification time), so a rerun after a crash
+// resumes where the last commit ended and a rerun of a finished, unchanged file ingests
+// nothing: no row is lost or written twice.
 
 #include <cstdint>
 #include <functional>
@@ -18,6 +19,8 @@ namespace strata {
 
 struct IngestOptions {
   size_t batch_rows = 65536;
+  // Rows per commit (one offline snapshot each); 0: the repository's offline.commit_rows.
+  int64_t commit_rows = 0;
   bool resume = true;  // false: ignore checkpoints and ingest every row again
   // Called after each durable batch with the rows accepted so far and the last write_seq.
   std::function<void(uint64_t accepted, uint64_t last_write_seq)> on_commit;

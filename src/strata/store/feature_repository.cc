@@ -9,11 +9,15 @@
 #include <sstream>
 
 #include "strata/core/definitions_json.h"
+#include "strata/core/file_io.h"
 #include "strata/core/key_codec.h"
 #include "strata/core/repo_yaml.h"
 #include "strata/core/row_codec.h"
 #include "strata/core/time.h"
+#include "strata/offline/offline_store.h"
 #include "strata/online/rocksdb/rocksdb_online_store.h"
+#include "strata/store/group_writer.h"
+#include "strata/store/offline_reconciler.h"
 
 namespace strata {
 
@@ -22,27 +26,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr char kRegistryFile[] = ".strata/registry.json";
-
-Result<std::string> ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError("cannot read " + path.string());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Writes `path` atomically: a temporary file, fsync, rename.
-Status WriteFileAtomic(const fs::path& path, const std::string& data) {
-  std::error_code ec;
-  fs::create_directories(path.parent_path(), ec);
-  const fs::path tmp = path.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) return Status::IOError("cannot write " + tmp.string());
-  const bool ok = ::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) return Status::IOError("cannot write " + path.string());
-  return Status::OK();
-}
 
 std::string Resolve(const std::string& dir, const std::string& path) {
   const fs::path p(path);
@@ -75,12 +58,12 @@ Result<ApplyPlan> FeatureRepository::Apply(const std::string& dir, bool dry_run)
   const fs::path yaml = fs::path(dir) / kRepoYamlFile;
   if (!fs::exists(yaml))
     return Status::NotFound("no " + std::string(kRepoYamlFile) + " in " + dir + "; create one with `strata init " + dir + "`");
-  STRATA_ASSIGN_OR_RETURN(std::string text, ReadFile(yaml));
+  STRATA_ASSIGN_OR_RETURN(std::string text, ReadFileToString(yaml.string()));
   STRATA_ASSIGN_OR_RETURN(RepoDefinition proposed, ParseRepoYaml(text, yaml.string()));
   std::optional<RepoDefinition> registered;
   const fs::path registry = fs::path(dir) / kRegistryFile;
   if (fs::exists(registry)) {
-    STRATA_ASSIGN_OR_RETURN(std::string json, ReadFile(registry));
+    STRATA_ASSIGN_OR_RETURN(std::string json, ReadFileToString(registry.string()));
     auto def = DefinitionFromJson(json);
     if (!def.ok()) return def.status().WithContext(registry.string());
     registered = std::move(*def);
@@ -90,7 +73,15 @@ Result<ApplyPlan> FeatureRepository::Apply(const std::string& dir, bool dry_run)
   // Create or open the stores first, so that a store that cannot be opened leaves the registry unchanged.
   STRATA_ASSIGN_OR_RETURN(auto online, OpenOnline(dir, plan.result, /*read_only=*/false, /*enforce=*/false));
   online.reset();
-  STRATA_RETURN_NOT_OK(WriteFileAtomic(registry, DefinitionToJson(plan.result)));
+  STRATA_RETURN_NOT_OK(WriteFileAtomic(registry.string(), DefinitionToJson(plan.result)));
+  // Offline tables follow the registry: created, or moved to the new schema (Iceberg schema
+  // evolution: new field ids for added columns, promotions, dropped columns hidden).
+  STRATA_ASSIGN_OR_RETURN(auto repo, Open(dir, RepositoryOptions{false, false}));
+  STRATA_ASSIGN_OR_RETURN(OfflineStore * offline, repo->offline());
+  for (const auto& g : plan.result.groups) {
+    Status st = offline->SyncGroup(*plan.result.FindEntity(g.entity), g);
+    if (!st.ok()) return st.WithContext("registering the offline table of group " + g.name);
+  }
   return plan;
 }
 
@@ -101,7 +92,7 @@ Result<std::unique_ptr<FeatureRepository>> FeatureRepository::Open(const std::st
       return Status::NotFound("no feature repository at " + dir + " (no strata.yaml); create one with `strata init " + dir + "`");
     return Status::FailedPrecondition("the feature repository at " + dir + " has not been applied; run `strata apply --repo " + dir + "`");
   }
-  STRATA_ASSIGN_OR_RETURN(std::string json, ReadFile(registry));
+  STRATA_ASSIGN_OR_RETURN(std::string json, ReadFileToString(registry.string()));
   auto def = DefinitionFromJson(json);
   if (!def.ok()) return def.status().WithContext(registry.string());
   std::unique_ptr<FeatureRepository> repo(new FeatureRepository());
@@ -110,7 +101,29 @@ Result<std::unique_ptr<FeatureRepository>> FeatureRepository::Open(const std::st
   STRATA_ASSIGN_OR_RETURN(repo->online_, OpenOnline(dir, repo->definition_, options.read_only));
   STRATA_ASSIGN_OR_RETURN(uint64_t last, repo->online_->LastWriteSeq());
   repo->next_write_seq_ = last + 1;
+  if (!options.read_only && options.reconcile) {
+    auto reconciled = ReconcileOnlineWithOffline(*repo);
+    if (!reconciled.ok()) return reconciled.status().WithContext("reconciling the online store with the offline tables");
+    repo->reconciled_rows_ = reconciled->replayed_rows;
+    repo->AdvanceWriteSeq(reconciled->last_write_seq);
+  }
   return repo;
+}
+
+FeatureRepository::FeatureRepository() = default;
+FeatureRepository::~FeatureRepository() = default;
+
+Result<OfflineStore*> FeatureRepository::offline() {
+  if (!offline_) {
+    OfflineStoreOptions o;
+    // Absolute: table locations and file URIs in the metadata must not depend on the cwd.
+    o.warehouse = fs::absolute(ResolvePath(definition_.offline.warehouse)).lexically_normal().string();
+    const std::string& c = definition_.offline.catalog;
+    o.catalog_uri = c.find("://") != std::string::npos ? c : fs::absolute(ResolvePath(c)).lexically_normal().string();
+    o.ns = definition_.project;
+    STRATA_ASSIGN_OR_RETURN(offline_, OfflineStore::Open(o));
+  }
+  return offline_.get();
 }
 
 std::string FeatureRepository::ResolvePath(const std::string& path) const { return Resolve(dir_, path); }
@@ -163,21 +176,9 @@ Status FeatureRepository::EncodeKey(const EntityDef& entity, const Value& key, s
 
 Result<uint64_t> FeatureRepository::Write(const FeatureGroupDef& group, std::span<const FeatureRow> rows,
                                           std::span<const MetadataEntry> metadata) {
-  const EntityDef& entity = EntityOf(group);
-  std::vector<OnlineWrite> writes(rows.size());
-  uint64_t seq = next_write_seq_;
-  for (size_t i = 0; i < rows.size(); ++i) {
-    OnlineWrite& w = writes[i];
-    w.group = &group;
-    STRATA_RETURN_NOT_OK(EncodeKey(entity, rows[i].key, &w.entity_key));
-    w.event_time = rows[i].event_time;
-    w.write_seq = seq++;
-    EncodeRow(group.features, rows[i].features, &w.row);
-  }
-  if (rows.empty() && metadata.empty()) return next_write_seq_ - 1;
-  STRATA_RETURN_NOT_OK(online_->Write(writes, seq - 1, metadata));
-  next_write_seq_ = seq;
-  return seq - 1;
+  STRATA_ASSIGN_OR_RETURN(auto writer, GroupWriter::Make(*this, group));
+  STRATA_RETURN_NOT_OK(writer->Append(rows));
+  return writer->Commit(metadata);
 }
 
 Result<std::vector<std::shared_ptr<arrow::Array>>> FeatureRepository::Read(const FeatureGroupDef& group,

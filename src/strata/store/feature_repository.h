@@ -18,6 +18,10 @@
 #include "strata/online/online_store.h"
 
 namespace strata {
+class OfflineStore;
+}
+
+namespace strata {
 
 inline constexpr char kRepoYamlFile[] = "strata.yaml";
 
@@ -30,6 +34,9 @@ struct FeatureRow {
 
 struct RepositoryOptions {
   bool read_only = false;
+  // Replay rows the offline store committed but the online store lacks (after a crash).
+  // Skipped for read-only opens.
+  bool reconcile = true;
 };
 
 class FeatureRepository {
@@ -51,8 +58,9 @@ class FeatureRepository {
   Result<std::vector<const FeatureDef*>> SelectFeatures(const FeatureGroupDef& group,
                                                         const std::vector<std::string>& names) const;
 
-  // Writes rows of one group atomically, assigning consecutive write_seq in order, together
-  // with `metadata` (e.g. the source position they came from). Returns the last write_seq assigned.
+  // Writes rows of one group to both stores (see GroupWriter), assigning consecutive
+  // write_seq in order, together with `metadata` (e.g. the source position they came from).
+  // Returns the last write_seq assigned.
   Result<uint64_t> Write(const FeatureGroupDef& group, std::span<const FeatureRow> rows,
                          std::span<const MetadataEntry> metadata = {});
 
@@ -64,7 +72,13 @@ class FeatureRepository {
                                                           int32_t limit = 0);
 
   OnlineStore& online() { return *online_; }
+  // The offline store (Iceberg tables), opened on first use.
+  Result<OfflineStore*> offline();
   uint64_t last_write_seq() const { return next_write_seq_ - 1; }
+  // Called by writers once `seq` is durable in either store: it is never assigned again.
+  void AdvanceWriteSeq(uint64_t seq) { next_write_seq_ = std::max(next_write_seq_, seq + 1); }
+  // Rows replayed online by the reconciliation at Open (0 normally).
+  uint64_t reconciled_rows() const { return reconciled_rows_; }
 
   // Resolves a repository-relative path (absolute paths are kept).
   std::string ResolvePath(const std::string& path) const;
@@ -73,12 +87,17 @@ class FeatureRepository {
   static Status EncodeKey(const EntityDef& entity, const Value& key, std::string* out);
 
  private:
-  FeatureRepository() = default;
+  FeatureRepository();
 
   std::string dir_;
   RepoDefinition definition_;
   std::unique_ptr<OnlineStore> online_;
+  std::unique_ptr<OfflineStore> offline_;
   uint64_t next_write_seq_ = 1;
+  uint64_t reconciled_rows_ = 0;
+
+ public:
+  ~FeatureRepository();
 };
 
 }  // namespace strata

@@ -1,0 +1,53 @@
+#pragma once
+// Writes rows of one feature group into both stores with the same write_seq. Rows are
+// appended to open offline data files and held, encoded, for the online store; Commit first
+// commits the offline snapshot (which records the highest write_seq and the source
+// positions), then applies the rows online in batches, the last one carrying the metadata.
+// A crash in between leaves the offline store ahead; FeatureRepository::Open replays the
+// missing rows online, so both stores always end up with the same rows.
+//
+// One GroupWriter per repository at a time (write_seq is assigned here).
+
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "strata/core/status.h"
+#include "strata/offline/offline_store.h"
+#include "strata/offline/row_batch_builder.h"
+#include "strata/store/feature_repository.h"
+
+namespace strata {
+
+class GroupWriter {
+ public:
+  static Result<std::unique_ptr<GroupWriter>> Make(FeatureRepository& repo, const FeatureGroupDef& group);
+
+  // Validates keys and assigns consecutive write_seq to `rows`, in order.
+  Status Append(std::span<const FeatureRow> rows);
+  int64_t pending_rows() const { return static_cast<int64_t>(online_.size()); }
+
+  // Makes the rows appended so far durable in both stores, with `metadata` (e.g. source
+  // positions) recorded atomically with them. Returns the last write_seq written.
+  Result<uint64_t> Commit(std::span<const MetadataEntry> metadata);
+
+ private:
+  GroupWriter(FeatureRepository& repo, const FeatureGroupDef& group) : repo_(repo), group_(group) {}
+  Status FlushBatch();
+
+  FeatureRepository& repo_;
+  const FeatureGroupDef& group_;
+  std::unique_ptr<RowBatchBuilder> builder_;
+  std::unique_ptr<OfflineAppend> append_;
+  std::vector<OnlineWrite> online_;
+  uint64_t next_seq_ = 0;
+};
+
+// Applies `writes` (sorted by write_seq) to the online store in bounded batches; the last
+// batch records `last_write_seq` and `metadata`.
+Status WriteOnlineInBatches(OnlineStore& online, std::span<const OnlineWrite> writes, uint64_t last_write_seq,
+                            std::span<const MetadataEntry> metadata);
+
+}  // namespace strata
