@@ -30,5 +30,9 @@ Command AddInitCommand(CLI::App& parent);
 Command AddApplyCommand(CLI::App& parent);
 Command AddIngestCommand(CLI::App& parent);
 Command AddGetCommand(CLI::App& parent);
+Command AddSnapshotsCommand(CLI::App& parent);
+Command AddScanCommand(CLI::App& parent);
+Command AddCompactCommand(CLI::App& parent);
+Command AddExpireCommand(CLI::App& parent);
 
 }  // namespace strata::cli

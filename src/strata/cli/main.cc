@@ -9,7 +9,9 @@ int main(int argc, char** argv) {
   CLI::App app{"Strata: a feature store and training-data engine for recommendation, search and ads models"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "strata 0.1.0");
-  std::vector<Command> commands = {AddInitCommand(app), AddApplyCommand(app), AddIngestCommand(app), AddGetCommand(app)};
+  std::vector<Command> commands = {AddInitCommand(app), AddApplyCommand(app), AddIngestCommand(app), AddGetCommand(app),
+                                   AddSnapshotsCommand(app), AddScanCommand(app), AddCompactCommand(app),
+                                   AddExpireCommand(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

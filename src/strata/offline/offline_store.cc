@@ -1,6 +1,7 @@
 #include "strata/offline/offline_store.h"
 
 #include <arrow/compute/api.h>
+#include <arrow/compute/initialize.h>
 #include <arrow/record_batch.h>
 #include <arrow/table.h>
 
@@ -21,6 +22,8 @@ Result<std::optional<iceberg::SnapshotInfo>> OfflineAppend::Commit(const std::ma
 }
 
 Result<std::unique_ptr<OfflineStore>> OfflineStore::Open(const OfflineStoreOptions& options) {
+  // Since Arrow 21 the kernels beyond the core ones (sorting among them) register here.
+  if (auto st = arrow::compute::Initialize(); !st.ok()) return Status::Internal("Arrow compute: " + st.ToString());
   std::unique_ptr<OfflineStore> store(new OfflineStore(options));
   std::error_code ec;
   std::filesystem::create_directories(options.warehouse, ec);
@@ -145,7 +148,9 @@ Result<CompactResult> OfflineStore::Compact(const EntityDef& entity, const Featu
     return added.status();
   }
   result.files_added = static_cast<int64_t>(added->size());
-  auto snap = table->Rewrite(removed, *added, {{"strata.operation", "compact"}});
+  // The replace snapshot carries the table's high-water mark, which survives expiring the appends.
+  STRATA_ASSIGN_OR_RETURN(uint64_t max_seq, MaxWriteSeq(entity, group));
+  auto snap = table->Rewrite(removed, *added, {{"strata.operation", "compact"}, {kMaxWriteSeqProperty, std::to_string(max_seq)}});
   if (!snap.ok()) {
     for (const auto& f : *added) {
       std::error_code ec;

@@ -114,10 +114,15 @@ Status TableScan::OpenFile(size_t index) {
   o->path = PathFromUri(files_[index].file.path);
   auto input = arrow::io::ReadableFile::Open(o->path);
   if (!input.ok()) return Status::IOError("cannot open data file " + o->path + ": " + input.status().ToString());
-  auto reader = parquet::arrow::OpenFile(*input, arrow::default_memory_pool());
-  if (!reader.ok())
-    return Status::Corruption("data file " + o->path + " is not a readable Parquet file: " + reader.status().ToString());
-  o->reader = std::move(*reader);
+  // A damaged footer can make Parquet throw (even bad_alloc, for a nonsense length).
+  try {
+    auto reader = parquet::arrow::OpenFile(*input, arrow::default_memory_pool());
+    if (!reader.ok())
+      return Status::Corruption("data file " + o->path + " is not a readable Parquet file: " + reader.status().ToString());
+    o->reader = std::move(*reader);
+  } catch (const std::exception& e) {
+    return Status::Corruption("data file " + o->path + " is not a readable Parquet file: " + e.what());
+  }
   std::shared_ptr<arrow::Schema> file_schema;
   auto st = o->reader->GetSchema(&file_schema);
   if (!st.ok()) return Status::Corruption("data file " + o->path + ": " + st.ToString());
@@ -150,7 +155,7 @@ Result<std::shared_ptr<arrow::RecordBatch>> TableScan::Next() {
     arrow::Status st;
     try {
       st = o.reader->ReadRowGroup(o.row_group++, o.leaf_columns, &table);
-    } catch (const parquet::ParquetException& e) {
+    } catch (const std::exception& e) {
       st = arrow::Status::IOError(e.what());
     }
     if (!st.ok()) return Status::Corruption("data file " + o.path + " is corrupt or truncated: " + st.ToString());
