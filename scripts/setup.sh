@@ -8,7 +8,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config python3-venv
   librocksdb-dev libyaml-cpp-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libzstd-dev libxxhash-dev nlohmann-json3-dev libhiredis-dev redis-server
-  libsqlite3-dev libpq-dev zlib1g-dev postgresql openjdk-17-jre-headless
+  libsqlite3-dev libpq-dev zlib1g-dev postgresql openjdk-17-jre-headless curl
 )
 
 missing=()
@@ -30,3 +30,17 @@ if [ ! -x .venv/bin/python ] || ! cmp -s requirements-dev.txt "$stamp"; then
   .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
   cp requirements-dev.txt "$stamp"
 fi
+
+# Jars for the Spark interoperability test (Iceberg's Spark runtime and the SQLite JDBC
+# driver), from Maven Central.
+JARS=.venv/jars
+MAVEN=https://repo1.maven.org/maven2
+for jar in org/apache/iceberg/iceberg-spark-runtime-3.5_2.12/1.10.1/iceberg-spark-runtime-3.5_2.12-1.10.1.jar \
+           org/xerial/sqlite-jdbc/3.50.3.0/sqlite-jdbc-3.50.3.0.jar; do
+  name=$(basename "$jar")
+  if [ ! -s "$JARS/$name" ]; then
+    mkdir -p "$JARS"
+    echo "setup: downloading $name"
+    curl -fsSL --retry 3 -o "$JARS/$name.tmp" "$MAVEN/$jar" && mv "$JARS/$name.tmp" "$JARS/$name"
+  fi
+done

@@ -33,6 +33,9 @@ Command AddIngestCommand(CLI::App& parent) {
   return {app, [args]() -> int {
             auto repo = FeatureRepository::Open(args->repo);
             if (!repo.ok()) return Fail("ingest", repo.status());
+            if ((*repo)->reconciled_rows() > 0)
+              std::cout << "note: replayed " << (*repo)->reconciled_rows()
+                        << " rows into the online store that an interrupted run had committed offline only" << std::endl;
             auto group = (*repo)->FindGroup(args->group);
             if (!group.ok()) return Fail("ingest", group.status(), kExitUsageError);
             IngestOptions options;

@@ -50,6 +50,13 @@ Result<iceberg::Table*> OfflineStore::GetTable(const EntityDef& entity, const Fe
                                                                 iceberg::LastColumnId(group),
                                                                 iceberg::PartitionSpecJson(group)));
   }
+  // Strata writes only inside its warehouse: a table whose metadata says otherwise is refused.
+  const std::string root = options_.warehouse + "/";
+  if ((table->location() + "/").rfind(root, 0) != 0)
+    return Status::FailedPrecondition("the offline table of group " + group.name + " has its location at " +
+                                      table->location() + ", outside the warehouse " + options_.warehouse +
+                                      " (metadata " + PathFromUri(table->metadata_location()) +
+                                      "); Strata never writes outside the warehouse. Fix the table's location.");
   auto* raw = table.get();
   tables_[group.name] = std::move(table);
   return raw;
