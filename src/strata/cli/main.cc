@@ -1,11 +1,17 @@
 // The `strata` command. Exit codes: 0 ok, 1 runtime error, 2 usage error.
 
+#include <malloc.h>
+
 #include <vector>
 
 #include "strata/cli/command.h"
 
 int main(int argc, char** argv) {
   using namespace strata::cli;
+  // Batches allocate and free buffers of many megabytes in a loop; glibc would hand each back
+  // to the kernel (mmap/trim) and take a page fault per page to get it again. Keep them.
+  mallopt(M_MMAP_THRESHOLD, 512 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   CLI::App app{"Strata: a feature store and training-data engine for recommendation, search and ads models"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "strata 0.1.0");

@@ -103,11 +103,17 @@ Status DataFileWriter::WriteDay(int32_t day, const std::shared_ptr<arrow::Record
     if (!sink.ok()) return Status::IOError("cannot create data file " + slot->path + ": " + sink.status().ToString());
     slot->sink = *sink;
     paths_.push_back(slot->path);
-    auto props = parquet::WriterProperties::Builder()
-                     .compression(parquet::Compression::ZSTD)
-                     ->max_row_group_length(options_.row_group_rows)
-                     ->created_by("strata")
-                     ->build();
+    // Dictionaries only for text: on numeric features they cost time and memory (a hash table
+    // per column per open file) and Parquet falls back to plain pages for them anyway.
+    parquet::WriterProperties::Builder builder;
+    builder.compression(parquet::Compression::ZSTD)
+        ->max_row_group_length(options_.row_group_rows)
+        ->disable_dictionary()
+        ->created_by("strata");
+    for (const auto& field : schema_->fields())
+      if (field->type()->id() == arrow::Type::STRING || field->type()->id() == arrow::Type::BINARY)
+        builder.enable_dictionary(field->name());
+    auto props = builder.build();
     auto arrow_props = parquet::ArrowWriterProperties::Builder().store_schema()->build();
     auto writer = parquet::arrow::FileWriter::Open(*schema_, arrow::default_memory_pool(), slot->sink, props, arrow_props);
     if (!writer.ok()) return Status::IOError("cannot write data file " + slot->path + ": " + writer.status().ToString());
