@@ -3,7 +3,7 @@ JOBS ?= 2
 BUILD ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: setup build test test-asan test-tsan demo bench clean
+.PHONY: setup build test test-asan test-tsan demo bench bench-offline clean
 
 setup:
 	@bash scripts/setup.sh
@@ -34,6 +34,10 @@ demo: build
 
 bench: build
 	$(BUILD)/bin/online_lookup_bench
+
+# 20M rows x 20 features into online + offline, against pyiceberg and pyarrow (about 15 minutes).
+bench-offline: build
+	.venv/bin/python bench/offline_ingest/run.py --rows 20000000 --runs 3
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan
