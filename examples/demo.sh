@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make demo`: the main job end to end on the embedded default (RocksDB online store):
-# create the example repository, generate realistic synthetic events, ingest them, serve features.
+# `make demo`: the main job end to end on the embedded default (RocksDB online store + local
+# Iceberg warehouse): create the example repository, generate realistic synthetic events, ingest
+# them into both stores, serve features, and read the offline tables back.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STRATA=${STRATA:-build/bin/strata}
@@ -28,4 +29,10 @@ step "serve: newest 5 clicks of the most active users"
 "$STRATA" get user_clicks --key 0,1,2 --limit 5 --repo "$REPO"
 step "serve: an int8-quantized item embedding, read back as float32"
 "$STRATA" get item_embedding --key 42 --repo "$REPO" | cut -c1-160
+step "offline: the Iceberg snapshots of user_clicks, and one user's click history read back"
+"$STRATA" snapshots user_clicks --repo "$REPO"
+"$STRATA" scan user_clicks --where user_id=0 --out "$REPO/user0_clicks.csv" --repo "$REPO"
+head -4 "$REPO/user0_clicks.csv"
+step "offline: compact user_profile (small per-day files into large sorted ones)"
+"$STRATA" compact user_profile --repo "$REPO"
 printf '\nPoint-in-time training sets and the PyTorch loader are the next milestones (docs/roadmap.md).\n'

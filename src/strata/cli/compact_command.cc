@@ -4,8 +4,7 @@
 #include <iostream>
 
 #include "strata/cli/command.h"
-#include "strata/offline/offline_store.h"
-#include "strata/store/feature_repository.h"
+#include "strata/cli/offline_table.h"
 
 namespace strata::cli {
 
@@ -43,13 +42,10 @@ Command AddCompactCommand(CLI::App& parent) {
   return {app, [args]() -> int {
             auto size = ParseSize(args->target);
             if (!size.ok()) return Fail("compact", size.status().WithContext("--target-file-size"), kExitUsageError);
-            auto repo = FeatureRepository::Open(args->repo, {.read_only = true});
-            if (!repo.ok()) return Fail("compact", repo.status());
-            auto group = (*repo)->FindGroup(args->group);
-            if (!group.ok()) return Fail("compact", group.status(), kExitUsageError);
-            auto offline = (*repo)->offline();
-            if (!offline.ok()) return Fail("compact", offline.status());
-            auto r = (*offline)->Compact((*repo)->EntityOf(**group), **group, *size);
+            int rc = kExitOk;
+            auto t = OpenOfflineTable("compact", args->repo, args->group, &rc);
+            if (!t) return rc;
+            auto r = t->offline->Compact(t->entity(), *t->group, *size);
             if (!r.ok()) return Fail("compact", r.status());
             if (!r->snapshot) {
               std::cout << "nothing to compact in " << args->group << "\n";

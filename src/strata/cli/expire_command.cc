@@ -4,9 +4,8 @@
 #include <iostream>
 
 #include "strata/cli/command.h"
+#include "strata/cli/offline_table.h"
 #include "strata/core/time.h"
-#include "strata/offline/offline_store.h"
-#include "strata/store/feature_repository.h"
 
 namespace strata::cli {
 
@@ -24,15 +23,10 @@ Command AddExpireCommand(CLI::App& parent) {
   return {app, [args]() -> int {
             auto age = ParseDuration(args->older_than);
             if (!age.ok()) return Fail("expire", age.status().WithContext("--older-than"), kExitUsageError);
-            auto repo = FeatureRepository::Open(args->repo, {.read_only = true});
-            if (!repo.ok()) return Fail("expire", repo.status());
-            auto group = (*repo)->FindGroup(args->group);
-            if (!group.ok()) return Fail("expire", group.status(), kExitUsageError);
-            auto offline = (*repo)->offline();
-            if (!offline.ok()) return Fail("expire", offline.status());
-            auto table = (*offline)->GetTable((*repo)->EntityOf(**group), **group);
-            if (!table.ok()) return Fail("expire", table.status());
-            auto r = (*table)->ExpireSnapshots((NowMicros() - *age) / 1000);
+            int rc = kExitOk;
+            auto t = OpenOfflineTable("expire", args->repo, args->group, &rc);
+            if (!t) return rc;
+            auto r = t->table->ExpireSnapshots((NowMicros() - *age) / 1000);
             if (!r.ok()) return Fail("expire", r.status());
             std::cout << "expired " << r->expired_snapshots.size() << " snapshot(s) of " << args->group << ", deleted "
                       << r->deleted_files.size() << " file(s)\n";

@@ -7,10 +7,9 @@
 #include <iostream>
 
 #include "strata/cli/command.h"
+#include "strata/cli/offline_table.h"
 #include "strata/cli/table_file_writer.h"
 #include "strata/core/time.h"
-#include "strata/offline/offline_store.h"
-#include "strata/store/feature_repository.h"
 
 namespace strata::cli {
 
@@ -64,37 +63,32 @@ Command AddScanCommand(CLI::App& parent) {
   app->add_option("--out", args->out, "Output file: .parquet, .csv or .jsonl")->required();
   app->add_option("--repo", args->repo, "Feature repository directory")->capture_default_str();
   return {app, [args]() -> int {
-            auto repo = FeatureRepository::Open(args->repo, {.read_only = true});
-            if (!repo.ok()) return Fail("scan", repo.status());
-            auto group = (*repo)->FindGroup(args->group);
-            if (!group.ok()) return Fail("scan", group.status(), kExitUsageError);
-            const EntityDef& entity = (*repo)->EntityOf(**group);
-            auto filter = ParseWhere(args->where, entity);
+            int rc = kExitOk;
+            auto t = OpenOfflineTable("scan", args->repo, args->group, &rc);
+            if (!t) return rc;
+            auto filter = ParseWhere(args->where, t->entity());
             if (!filter.ok()) return Fail("scan", filter.status(), kExitUsageError);
-            auto offline = (*repo)->offline();
-            if (!offline.ok()) return Fail("scan", offline.status());
-            auto table = (*offline)->GetTable(entity, **group);
-            if (!table.ok()) return Fail("scan", table.status());
+            iceberg::Table* table = t->table;
             std::optional<iceberg::SnapshotInfo> snapshot;
             if (args->snapshot >= 0) {
-              snapshot = (*table)->SnapshotById(args->snapshot);
+              snapshot = table->SnapshotById(args->snapshot);
               if (!snapshot) return Fail("scan", Status::NotFound("group " + args->group + " has no snapshot " +
                                                                   std::to_string(args->snapshot) + "; see `strata snapshots " + args->group + "`"), kExitUsageError);
             } else if (!args->as_of_time.empty()) {
-              auto t = ParseTimestamp(args->as_of_time);
-              if (!t.ok()) return Fail("scan", t.status().WithContext("--as-of-time"), kExitUsageError);
-              snapshot = (*table)->SnapshotAsOf(*t / 1000);
+              auto when = ParseTimestamp(args->as_of_time);
+              if (!when.ok()) return Fail("scan", when.status().WithContext("--as-of-time"), kExitUsageError);
+              snapshot = table->SnapshotAsOf(*when / 1000);
               if (!snapshot) return Fail("scan", Status::NotFound("group " + args->group + " had no snapshot at " + args->as_of_time), kExitUsageError);
             } else {
-              snapshot = (*table)->CurrentSnapshot();
+              snapshot = table->CurrentSnapshot();
             }
             std::vector<iceberg::ManifestEntry> files;
-            nlohmann::json schema = (*table)->CurrentSchema();
+            nlohmann::json schema = table->CurrentSchema();
             if (snapshot) {
-              auto live = (*table)->LiveFiles(*snapshot);
+              auto live = table->LiveFiles(*snapshot);
               if (!live.ok()) return Fail("scan", live.status());
               files = std::move(*live);
-              schema = (*table)->SchemaById(snapshot->schema_id);
+              schema = table->SchemaById(snapshot->schema_id);
             }
             auto scan = iceberg::TableScan::Make(std::move(files), schema, *filter);
             if (!scan.ok()) return Fail("scan", scan.status());

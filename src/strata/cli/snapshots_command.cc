@@ -6,9 +6,8 @@
 
 #include "strata/cli/arrow_format.h"
 #include "strata/cli/command.h"
+#include "strata/cli/offline_table.h"
 #include "strata/core/time.h"
-#include "strata/offline/offline_store.h"
-#include "strata/store/feature_repository.h"
 
 namespace strata::cli {
 
@@ -24,16 +23,11 @@ Command AddSnapshotsCommand(CLI::App& parent) {
   app->add_option("--format", args->format, "Output format")->check(CLI::IsMember({"json", "table"}))->capture_default_str();
   app->add_option("--repo", args->repo, "Feature repository directory")->capture_default_str();
   return {app, [args]() -> int {
-            auto repo = FeatureRepository::Open(args->repo, {.read_only = true});
-            if (!repo.ok()) return Fail("snapshots", repo.status());
-            auto group = (*repo)->FindGroup(args->group);
-            if (!group.ok()) return Fail("snapshots", group.status(), kExitUsageError);
-            auto offline = (*repo)->offline();
-            if (!offline.ok()) return Fail("snapshots", offline.status());
-            auto table = (*offline)->GetTable((*repo)->EntityOf(**group), **group);
-            if (!table.ok()) return Fail("snapshots", table.status());
-            const auto current = (*table)->CurrentSnapshot();
-            for (const auto& s : (*table)->Snapshots()) {
+            int rc = kExitOk;
+            auto t = OpenOfflineTable("snapshots", args->repo, args->group, &rc);
+            if (!t) return rc;
+            const auto current = t->table->CurrentSnapshot();
+            for (const auto& s : t->table->Snapshots()) {
               const auto get = [&](const char* k) {
                 auto it = s.summary.find(k);
                 return it == s.summary.end() ? std::string("-") : it->second;

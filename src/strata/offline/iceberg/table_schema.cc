@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "strata/core/arrow_types.h"
 #include "strata/core/time.h"
 
 namespace strata::iceberg {
@@ -80,21 +81,12 @@ std::shared_ptr<arrow::DataType> OfflineArrowType(const FeatureDef& f) {
                                                       : arrow::float32();
     return arrow::list(arrow::field("element", element, true, FieldId(ElementFieldId(f))));
   }
-  switch (f.type.id) {
-    case TypeId::kBool: return arrow::boolean();
-    case TypeId::kInt32: return arrow::int32();
-    case TypeId::kInt64: return arrow::int64();
-    case TypeId::kFloat32: return arrow::float32();
-    case TypeId::kFloat64: return arrow::float64();
-    case TypeId::kString: return arrow::utf8();
-    case TypeId::kBytes: return arrow::binary();
-    default: return arrow::timestamp(arrow::TimeUnit::MICRO, "UTC");
-  }
+  return ArrowTypeOf(f.type);  // scalars: as everywhere else
 }
 
 std::shared_ptr<arrow::Schema> ArrowSchema(const EntityDef& entity, const FeatureGroupDef& group) {
   arrow::FieldVector fields;
-  fields.push_back(arrow::field(entity.key, entity.key_type == KeyType::kInt64 ? arrow::int64() : arrow::utf8(), false,
+  fields.push_back(arrow::field(entity.key, ArrowTypeOf(entity.key_type), false,
                                 FieldId(kKeyFieldId)));
   fields.push_back(arrow::field(group.event_time, arrow::timestamp(arrow::TimeUnit::MICRO, "UTC"), false,
                                 FieldId(kEventTimeFieldId)));
