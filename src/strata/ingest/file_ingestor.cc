@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "strata/core/time.h"
@@ -97,6 +98,16 @@ Result<IngestSummary> IngestFiles(FeatureRepository& repo, const FeatureGroupDef
   // Hands the batch to the writer; every `commit_rows` rows (and at the end) commits both
   // stores with the checkpoints of the files read. Dead letters are flushed first: after a
   // crash they may repeat, but are never lost.
+  std::optional<std::pair<uint64_t, uint64_t>> unacknowledged;  // rows, last write_seq
+  auto acknowledge = [&] {
+    if (!unacknowledged) return;
+    const auto [rows, last] = *unacknowledged;
+    if (summary.first_write_seq == 0) summary.first_write_seq = last - rows + 1;
+    summary.last_write_seq = last;
+    summary.accepted += rows;
+    unacknowledged.reset();
+    if (options.on_commit) options.on_commit(summary.accepted, summary.last_write_seq);
+  };
   auto commit = [&](bool force) -> Status {
     STRATA_RETURN_NOT_OK(writer->Append(batch));
     batch.clear();
@@ -108,12 +119,9 @@ Result<IngestSummary> IngestFiles(FeatureRepository& repo, const FeatureGroupDef
     const auto rows = static_cast<uint64_t>(writer->pending_rows());
     if (rows == 0 && meta.empty()) return Status::OK();
     STRATA_ASSIGN_OR_RETURN(uint64_t last, writer->Commit(meta));
-    if (rows > 0) {
-      if (summary.first_write_seq == 0) summary.first_write_seq = last - rows + 1;
-      summary.last_write_seq = last;
-      summary.accepted += rows;
-      if (options.on_commit) options.on_commit(summary.accepted, summary.last_write_seq);
-    }
+    // The previous commit's online write is done now (Commit waited for it): acknowledge it.
+    acknowledge();
+    if (rows > 0) unacknowledged = {rows, last};
     return Status::OK();
   };
   for (size_t fi = 0; fi < files.size(); ++fi) {
@@ -169,6 +177,8 @@ Result<IngestSummary> IngestFiles(FeatureRepository& repo, const FeatureGroupDef
     for (const auto& c : reader.ignored_columns()) summary.ignored_columns.push_back(files[fi] + ": " + c);
   }
   STRATA_RETURN_NOT_OK(commit(true));
+  STRATA_RETURN_NOT_OK(writer->Finish());
+  acknowledge();
   summary.rejected = dead_letters.count() + summary.earlier_rejected;
   if (dead_letters.count() > 0) summary.rejected_path = dead_letters.path();
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

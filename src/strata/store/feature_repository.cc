@@ -178,7 +178,9 @@ Result<uint64_t> FeatureRepository::Write(const FeatureGroupDef& group, std::spa
                                           std::span<const MetadataEntry> metadata) {
   STRATA_ASSIGN_OR_RETURN(auto writer, GroupWriter::Make(*this, group));
   STRATA_RETURN_NOT_OK(writer->Append(rows));
-  return writer->Commit(metadata);
+  STRATA_ASSIGN_OR_RETURN(uint64_t last, writer->Commit(metadata));
+  STRATA_RETURN_NOT_OK(writer->Finish());
+  return last;
 }
 
 Result<std::vector<std::shared_ptr<arrow::Array>>> FeatureRepository::Read(const FeatureGroupDef& group,

@@ -44,6 +44,13 @@ Status GroupWriter::FlushBatch() {
   return append_->Write(batch);
 }
 
+GroupWriter::~GroupWriter() { (void)Finish(); }
+
+Status GroupWriter::Finish() {
+  if (!online_in_flight_.valid()) return Status::OK();
+  return online_in_flight_.get();
+}
+
 Result<uint64_t> GroupWriter::Commit(std::span<const MetadataEntry> metadata) {
   STRATA_RETURN_NOT_OK(FlushBatch());
   const uint64_t last = next_seq_ - 1;
@@ -59,7 +66,12 @@ Result<uint64_t> GroupWriter::Commit(std::span<const MetadataEntry> metadata) {
     (void)snapshot;
     repo_.AdvanceWriteSeq(last);  // offline holds these write_seq now, whatever happens online
   }
-  STRATA_RETURN_NOT_OK(WriteOnlineInBatches(repo_.online(), online_, last, metadata));
+  // Online writes stay in commit order: the previous one must be done before this one starts.
+  STRATA_RETURN_NOT_OK(Finish());
+  online_in_flight_ = std::async(std::launch::async, [&online = repo_.online(), writes = std::move(online_), last,
+                                                      meta = std::vector<MetadataEntry>(metadata.begin(), metadata.end())] {
+    return WriteOnlineInBatches(online, writes, last, meta);
+  });
   online_.clear();
   // Later rows go into a new snapshot.
   STRATA_ASSIGN_OR_RETURN(OfflineStore * offline, repo_.offline());

@@ -6,8 +6,13 @@
 // A crash in between leaves the offline store ahead; FeatureRepository::Open replays the
 // missing rows online, so both stores always end up with the same rows.
 //
+// The online write of a commit runs on a background thread, overlapping the reading, encoding
+// and offline writing of the next rows (the two halves take similar time); the next Commit
+// and Finish wait for it, so online writes stay in commit order.
+//
 // One GroupWriter per repository at a time (write_seq is assigned here).
 
+#include <future>
 #include <map>
 #include <memory>
 #include <span>
@@ -29,9 +34,13 @@ class GroupWriter {
   Status Append(std::span<const FeatureRow> rows);
   int64_t pending_rows() const { return static_cast<int64_t>(online_.size()); }
 
-  // Makes the rows appended so far durable in both stores, with `metadata` (e.g. source
-  // positions) recorded atomically with them. Returns the last write_seq written.
+  // Commits the rows appended so far offline (durable on return) and starts their online
+  // write, with `metadata` (e.g. source positions) recorded atomically with them, after waiting
+  // for the previous commit's online write. Returns the last write_seq written.
   Result<uint64_t> Commit(std::span<const MetadataEntry> metadata);
+  // Waits for the online write in flight: once it returns OK, every commit is in both stores.
+  Status Finish();
+  ~GroupWriter();
 
  private:
   GroupWriter(FeatureRepository& repo, const FeatureGroupDef& group) : repo_(repo), group_(group) {}
@@ -42,6 +51,7 @@ class GroupWriter {
   std::unique_ptr<RowBatchBuilder> builder_;
   std::unique_ptr<OfflineAppend> append_;
   std::vector<OnlineWrite> online_;
+  std::future<Status> online_in_flight_;
   uint64_t next_seq_ = 0;
 };
 

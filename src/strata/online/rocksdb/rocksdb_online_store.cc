@@ -166,7 +166,10 @@ Status RocksOnlineStore::LoadStates(std::span<const OnlineWrite> writes,
     std::vector<rocksdb::Slice> slices(keys[kind].begin(), keys[kind].end());
     std::vector<rocksdb::PinnableSlice> values(n);
     std::vector<rocksdb::Status> statuses(n);
-    db_->MultiGet(rocksdb::ReadOptions(), kind ? sequence_ : latest_, n, slices.data(), values.data(), statuses.data(),
+    // Writes must not evict what readers keep hot: the state read here bypasses the caches' fill.
+    rocksdb::ReadOptions ro;
+    ro.fill_cache = false;
+    db_->MultiGet(ro, kind ? sequence_ : latest_, n, slices.data(), values.data(), statuses.data(),
                   /*sorted_input=*/true);
     for (size_t i = 0; i < n; ++i) {
       if (statuses[i].IsNotFound()) continue;
