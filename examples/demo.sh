@@ -33,6 +33,7 @@ step "offline: the Iceberg snapshots of user_clicks, and one user's click histor
 "$STRATA" snapshots user_clicks --repo "$REPO"
 "$STRATA" scan user_clicks --where user_id=0 --out "$REPO/user0_clicks.csv" --repo "$REPO"
 head -4 "$REPO/user0_clicks.csv"
-step "offline: compact user_profile (small per-day files into large sorted ones)"
-"$STRATA" compact user_profile --repo "$REPO"
+step "offline: every version of user 1's profile, as ingested (same write_seq as online)"
+"$STRATA" scan user_profile --where user_id=1 --out "$REPO/user1_profile.jsonl" --repo "$REPO"
+cat "$REPO/user1_profile.jsonl"
 printf '\nPoint-in-time training sets and the PyTorch loader are the next milestones (docs/roadmap.md).\n'
