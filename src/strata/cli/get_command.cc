@@ -6,20 +6,12 @@
 
 #include "strata/cli/arrow_format.h"
 #include "strata/cli/command.h"
+#include "strata/cli/entity_key.h"
 #include "strata/store/feature_repository.h"
 
 namespace strata::cli {
 
 namespace {
-
-Result<Value> ParseKey(const EntityDef& entity, const std::string& text) {
-  if (entity.key_type == KeyType::kString) return Value(text);
-  int64_t v;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || p != text.data() + text.size())
-    return Status::InvalidArgument("key '" + text + "' is not an int64 (the key type of entity " + entity.name + ")");
-  return Value(v);
-}
 
 void PrintTable(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> width(header.size());

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "strata/cli/command.h"
+#include "strata/cli/entity_key.h"
 #include "strata/cli/offline_table.h"
 #include "strata/cli/table_file_writer.h"
 #include "strata/core/time.h"
@@ -28,15 +29,12 @@ Result<iceberg::ScanFilter> ParseWhere(const std::string& where, const EntityDef
   while (pos <= rest.size()) {
     size_t comma = rest.find(',', pos);
     if (comma == std::string::npos) comma = rest.size();
-    const std::string k = rest.substr(pos, comma - pos);
-    if (entity.key_type == KeyType::kString) {
-      filter.string_keys.push_back(k);
+    auto key = ParseKey(entity, rest.substr(pos, comma - pos));
+    if (!key.ok()) return key.status().WithContext("--where");
+    if (auto* s = std::get_if<std::string>(&*key)) {
+      filter.string_keys.push_back(std::move(*s));
     } else {
-      int64_t v;
-      auto [p, ec] = std::from_chars(k.data(), k.data() + k.size(), v);
-      if (ec != std::errc() || p != k.data() + k.size())
-        return Status::InvalidArgument("--where: key '" + k + "' is not an int64 (the key type of entity " + entity.name + ")");
-      filter.int_keys.push_back(v);
+      filter.int_keys.push_back(std::get<int64_t>(*key));
     }
     pos = comma + 1;
   }

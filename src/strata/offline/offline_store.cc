@@ -5,6 +5,7 @@
 #include <arrow/record_batch.h>
 #include <arrow/table.h>
 
+#include <charconv>
 #include <filesystem>
 
 #include "strata/core/file_io.h"
@@ -16,9 +17,17 @@ Result<std::optional<iceberg::SnapshotInfo>> OfflineAppend::Commit(const std::ma
   STRATA_ASSIGN_OR_RETURN(auto files, writer_.Finish());
   if (files.empty() && properties.empty()) return std::optional<iceberg::SnapshotInfo>();
   auto snap = table_->Append(files, properties);
-  if (!snap.ok()) return snap.status();  // the files stay as orphans; the destructor does not delete committed ones
+  if (!snap.ok()) return snap.status();  // the destructor deletes the files no snapshot names
   committed_ = true;
   return std::optional<iceberg::SnapshotInfo>(std::move(*snap));
+}
+
+uint64_t SnapshotMaxWriteSeq(const iceberg::SnapshotInfo& snapshot) {
+  auto it = snapshot.summary.find(kMaxWriteSeqProperty);
+  if (it == snapshot.summary.end()) return 0;
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+  return ec == std::errc() && p == it->second.data() + it->second.size() ? v : 0;
 }
 
 Result<std::unique_ptr<OfflineStore>> OfflineStore::Open(const OfflineStoreOptions& options) {
@@ -63,9 +72,15 @@ Result<iceberg::Table*> OfflineStore::GetTable(const EntityDef& entity, const Fe
 }
 
 Status OfflineStore::SyncGroup(const EntityDef& entity, const FeatureGroupDef& group) {
+  // Definitions do not change while a repository is open: one sync per group is enough.
+  nlohmann::json schema = iceberg::SchemaJson(entity, group, 0);
+  auto done = synced_.find(group.name);
+  if (done != synced_.end() && done->second == schema) return Status::OK();
   STRATA_ASSIGN_OR_RETURN(auto* table, GetTable(entity, group));
   STRATA_RETURN_NOT_OK(table->Refresh());
-  return table->UpdateSchema(iceberg::SchemaJson(entity, group, 0), iceberg::LastColumnId(group));
+  STRATA_RETURN_NOT_OK(table->UpdateSchema(schema, iceberg::LastColumnId(group)));
+  synced_[group.name] = std::move(schema);
+  return Status::OK();
 }
 
 Result<std::unique_ptr<OfflineAppend>> OfflineStore::NewAppend(const EntityDef& entity, const FeatureGroupDef& group) {
@@ -80,14 +95,7 @@ Result<uint64_t> OfflineStore::MaxWriteSeq(const EntityDef& entity, const Featur
   STRATA_ASSIGN_OR_RETURN(auto* table, GetTable(entity, group));
   STRATA_RETURN_NOT_OK(table->Refresh());
   uint64_t max = 0;
-  for (const auto& s : table->Snapshots()) {
-    auto it = s.summary.find(kMaxWriteSeqProperty);
-    if (it == s.summary.end()) continue;
-    try {
-      max = std::max<uint64_t>(max, std::stoull(it->second));
-    } catch (...) {
-    }
-  }
+  for (const auto& s : table->Snapshots()) max = std::max(max, SnapshotMaxWriteSeq(s));
   return max;
 }
 
@@ -159,10 +167,7 @@ Result<CompactResult> OfflineStore::Compact(const EntityDef& entity, const Featu
   STRATA_ASSIGN_OR_RETURN(uint64_t max_seq, MaxWriteSeq(entity, group));
   auto snap = table->Rewrite(removed, *added, {{"strata.operation", "compact"}, {kMaxWriteSeqProperty, std::to_string(max_seq)}});
   if (!snap.ok()) {
-    for (const auto& f : *added) {
-      std::error_code ec;
-      std::filesystem::remove(PathFromUri(f.path), ec);
-    }
+    writer.Abort();  // never committed: its files go
     return snap.status();
   }
   result.snapshot = *snap;

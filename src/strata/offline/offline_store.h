@@ -59,6 +59,9 @@ struct CompactResult {
   std::optional<iceberg::SnapshotInfo> snapshot;  // none when nothing needed compaction
 };
 
+// The `strata.max-write-seq` a snapshot records (0 when absent or malformed).
+uint64_t SnapshotMaxWriteSeq(const iceberg::SnapshotInfo& snapshot);
+
 class OfflineStore {
  public:
   static Result<std::unique_ptr<OfflineStore>> Open(const OfflineStoreOptions& options);
@@ -86,6 +89,7 @@ class OfflineStore {
   OfflineStoreOptions options_;
   std::unique_ptr<iceberg::Catalog> catalog_;
   std::map<std::string, std::unique_ptr<iceberg::Table>> tables_;
+  std::map<std::string, nlohmann::json> synced_;  // group -> the schema SyncGroup last made current
 };
 
 // Reads every row of `files` (their current schema projection) into one sorted-by-(key, time,

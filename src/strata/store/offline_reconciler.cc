@@ -47,9 +47,8 @@ Result<ReconcileSummary> ReconcileOnlineWithOffline(FeatureRepository& repo) {
     std::sort(snapshots.begin(), snapshots.end(),
               [](const auto& a, const auto& b) { return a.sequence_number < b.sequence_number; });
     for (const auto& s : snapshots) {
-      auto seq = s.summary.find(kMaxWriteSeqProperty);
       auto meta = s.summary.find(kMetadataProperty);
-      if (seq == s.summary.end() || meta == s.summary.end() || std::stoull(seq->second) <= online_last) continue;
+      if (meta == s.summary.end() || SnapshotMaxWriteSeq(s) <= online_last) continue;
       auto j = nlohmann::json::parse(meta->second, nullptr, false);
       if (j.is_object())
         for (const auto& [k, v] : j.items())

@@ -158,13 +158,17 @@ Result<std::vector<ManifestFile>> Table::Manifests(const SnapshotInfo& snapshot)
   return ReadManifestList(bytes, path);
 }
 
+Result<std::vector<ManifestEntry>> Table::Entries(const ManifestFile& manifest) const {
+  const std::string path = PathFromUri(manifest.path);
+  STRATA_ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(path));
+  return ReadManifest(bytes, path, manifest);
+}
+
 Result<std::vector<ManifestEntry>> Table::LiveFiles(const SnapshotInfo& snapshot) const {
   STRATA_ASSIGN_OR_RETURN(auto manifests, Manifests(snapshot));
   std::vector<ManifestEntry> out;
   for (const auto& m : manifests) {
-    const std::string path = PathFromUri(m.path);
-    STRATA_ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(path));
-    STRATA_ASSIGN_OR_RETURN(auto entries, ReadManifest(bytes, path, m));
+    STRATA_ASSIGN_OR_RETURN(auto entries, Entries(m));
     for (auto& e : entries)
       if (e.status != EntryStatus::kDeleted) out.push_back(std::move(e));
   }
@@ -290,9 +294,7 @@ Result<SnapshotInfo> Table::CommitSnapshot(const std::string& operation, const s
           manifests.push_back(m);
           continue;
         }
-        const std::string path = PathFromUri(m.path);
-        STRATA_ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(path));
-        STRATA_ASSIGN_OR_RETURN(auto entries, ReadManifest(bytes, path, m));
+        STRATA_ASSIGN_OR_RETURN(auto entries, Entries(m));
         bool touched = false;
         for (const auto& e : entries) touched |= e.status != EntryStatus::kDeleted && removed.count(e.file.path);
         if (!touched) {
@@ -401,9 +403,7 @@ Result<ExpireResult> Table::ExpireSnapshots(int64_t older_than_ms) {
     STRATA_ASSIGN_OR_RETURN(auto manifests, Manifests(s));
     for (const auto& m : manifests) {
       files->insert(PathFromUri(m.path));
-      const std::string path = PathFromUri(m.path);
-      STRATA_ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(path));
-      STRATA_ASSIGN_OR_RETURN(auto entries, ReadManifest(bytes, path, m));
+      STRATA_ASSIGN_OR_RETURN(auto entries, Entries(m));
       for (const auto& e : entries)
         if (e.status != EntryStatus::kDeleted) files->insert(PathFromUri(e.file.path));
     }

@@ -87,6 +87,8 @@ class Table {
   std::string NewMetadataPath() const;
   std::string MetadataFilePath(const std::string& file_name) const;
   Result<std::vector<ManifestFile>> Manifests(const SnapshotInfo& snapshot) const;
+  // Every entry of one manifest (deleted ones included).
+  Result<std::vector<ManifestEntry>> Entries(const ManifestFile& manifest) const;
   Result<SnapshotInfo> CommitSnapshot(const std::string& operation, const std::vector<ManifestEntry>& new_entries,
                                       const std::set<std::string>& removed,
                                       const std::map<std::string, std::string>& properties);
