@@ -10,6 +10,22 @@
 
 namespace strata::cli {
 
+namespace {
+
+// A timestamp cell of any unit in microseconds (nanoseconds are truncated).
+int64_t TimestampMicros(const arrow::Array& a, int64_t i) {
+  const int64_t v = static_cast<const arrow::TimestampArray&>(a).Value(i);
+  switch (static_cast<const arrow::TimestampType&>(*a.type()).unit()) {
+    case arrow::TimeUnit::SECOND: return v * 1'000'000;
+    case arrow::TimeUnit::MILLI: return v * 1'000;
+    case arrow::TimeUnit::MICRO: return v;
+    case arrow::TimeUnit::NANO: return v / 1'000;
+  }
+  return v;
+}
+
+}  // namespace
+
 std::string JsonString(std::string_view s) {
   return nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -47,7 +63,7 @@ void AppendJsonCell(const arrow::Array& a, int64_t i, std::string* out) {
     case arrow::Type::STRING: out->append(JsonString(static_cast<const arrow::StringArray&>(a).GetView(i))); return;
     case arrow::Type::BINARY: out->append(JsonString(static_cast<const arrow::BinaryArray&>(a).GetView(i))); return;
     case arrow::Type::TIMESTAMP:
-      out->append(JsonString(FormatTimestamp(static_cast<const arrow::TimestampArray&>(a).Value(i))));
+      out->append(JsonString(FormatTimestamp(TimestampMicros(a, i))));
       return;
     case arrow::Type::LIST: {
       const auto& l = static_cast<const arrow::ListArray&>(a);
@@ -69,7 +85,7 @@ void AppendJsonCell(const arrow::Array& a, int64_t i, std::string* out) {
 std::string TextCell(const arrow::Array& a, int64_t i) {
   if (a.IsNull(i)) return "";
   if (a.type_id() == arrow::Type::STRING) return std::string(static_cast<const arrow::StringArray&>(a).GetView(i));
-  if (a.type_id() == arrow::Type::TIMESTAMP) return FormatTimestamp(static_cast<const arrow::TimestampArray&>(a).Value(i));
+  if (a.type_id() == arrow::Type::TIMESTAMP) return FormatTimestamp(TimestampMicros(a, i));
   std::string out;
   AppendJsonCell(a, i, &out);
   return out;

@@ -34,5 +34,6 @@ Command AddSnapshotsCommand(CLI::App& parent);
 Command AddScanCommand(CLI::App& parent);
 Command AddCompactCommand(CLI::App& parent);
 Command AddExpireCommand(CLI::App& parent);
+Command AddTrainingSetCommand(CLI::App& parent);
 
 }  // namespace strata::cli

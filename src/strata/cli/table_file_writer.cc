@@ -16,12 +16,17 @@ namespace {
 
 class ParquetFileWriter final : public TableFileWriter {
  public:
-  Status Open(const std::string& path, const std::shared_ptr<arrow::Schema>& schema) {
+  Status Open(const std::string& path, const std::shared_ptr<arrow::Schema>& schema, const TableFileOptions& options) {
     auto sink = arrow::io::FileOutputStream::Open(path);
     if (!sink.ok()) return Status::IOError("cannot create " + path + ": " + sink.status().ToString());
     sink_ = *sink;
-    auto props = parquet::WriterProperties::Builder().compression(parquet::Compression::ZSTD)->build();
-    auto w = parquet::arrow::FileWriter::Open(*schema, arrow::default_memory_pool(), sink_, props);
+    auto props = parquet::WriterProperties::Builder()
+                     .compression(parquet::Compression::ZSTD)
+                     ->max_row_group_length(options.parquet_row_group_rows)
+                     ->build();
+    // Columns are encoded and compressed in parallel.
+    auto arrow_props = parquet::ArrowWriterProperties::Builder().set_use_threads(true)->build();
+    auto w = parquet::arrow::FileWriter::Open(*schema, arrow::default_memory_pool(), sink_, props, arrow_props);
     if (!w.ok()) return Status::IOError("cannot write " + path + ": " + w.status().ToString());
     writer_ = std::move(*w);
     path_ = path;
@@ -101,11 +106,12 @@ class TextFileWriter final : public TableFileWriter {
 }  // namespace
 
 Result<std::unique_ptr<TableFileWriter>> OpenTableFileWriter(const std::string& path,
-                                                             const std::shared_ptr<arrow::Schema>& schema) {
+                                                             const std::shared_ptr<arrow::Schema>& schema,
+                                                             const TableFileOptions& options) {
   const std::string ext = std::filesystem::path(path).extension().string();
   if (ext == ".parquet") {
     auto w = std::make_unique<ParquetFileWriter>();
-    STRATA_RETURN_NOT_OK(w->Open(path, schema));
+    STRATA_RETURN_NOT_OK(w->Open(path, schema, options));
     return std::unique_ptr<TableFileWriter>(std::move(w));
   }
   if (ext == ".csv" || ext == ".jsonl" || ext == ".json") {

@@ -18,7 +18,12 @@ class TableFileWriter {
   virtual Status Close() = 0;
 };
 
+struct TableFileOptions {
+  int64_t parquet_row_group_rows = 1 << 20;  // rows per Parquet row group at most
+};
+
 Result<std::unique_ptr<TableFileWriter>> OpenTableFileWriter(const std::string& path,
-                                                             const std::shared_ptr<arrow::Schema>& schema);
+                                                             const std::shared_ptr<arrow::Schema>& schema,
+                                                             const TableFileOptions& options = {});
 
 }  // namespace strata::cli
