@@ -500,7 +500,7 @@ Result<std::shared_ptr<arrow::RecordBatchReader>> TrainingSetJob::Run(TrainingSe
   spill_dir_ = !options_.spill_dir.empty() ? options_.spill_dir
                                            : repo_.ResolvePath(".strata/tmp/training-" + RandomUuid());
   // The spine's size is known only after reading it: plan for the memory limit's worth.
-  partitions_ = ChoosePartitions(spine_.EstimatedRows());
+  partitions_ = options_.partitions > 0 ? options_.partitions : ChoosePartitions(spine_.EstimatedRows());
   const int64_t spill_budget = options_.memory_limit / 4 / static_cast<int64_t>(entities_.size() + 2 * groups_.size());
   for (auto& e : entities_) {
     auto schema = arrow::schema({arrow::field("key", ArrowTypeOf(e.entity->key_type)), arrow::field("t", arrow::int64())});

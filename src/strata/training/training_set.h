@@ -28,6 +28,7 @@ struct TrainingSetOptions {
   // "group=ID[,group=ID...]".
   std::string snapshot;
   std::string spill_dir;  // default: <repo>/.strata/tmp
+  int partitions = 0;     // key-hash partitions; 0: as many as the memory limit needs
 };
 
 struct TrainingSetStats {
