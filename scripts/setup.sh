@@ -8,7 +8,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config python3-venv
   librocksdb-dev libyaml-cpp-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libzstd-dev libxxhash-dev nlohmann-json3-dev libhiredis-dev redis-server
-  libsqlite3-dev libpq-dev zlib1g-dev postgresql openjdk-17-jre-headless curl
+  libsqlite3-dev libpq-dev libssl-dev zlib1g-dev postgresql openjdk-17-jre-headless curl
 )
 
 missing=()
@@ -44,3 +44,8 @@ for jar in org/apache/iceberg/iceberg-spark-runtime-3.5_2.12/1.10.1/iceberg-spar
     curl -fsSL --retry 3 -o "$JARS/$name.tmp" "$MAVEN/$jar" && mv "$JARS/$name.tmp" "$JARS/$name"
   fi
 done
+
+# `import strata` from the venv finds the package in the source tree (its native module is
+# built into python/strata/ by `make build`).
+SITE=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+echo "$(pwd)/python" > "$SITE/strata-src.pth"
