@@ -314,6 +314,26 @@ TEST_F(TrainingSetTest, ReadsAnOlderSnapshot) {
   EXPECT_NE(BuildError(s.Table(), "profile:a", options).message().find("is not a snapshot"), std::string::npos);
 }
 
+TEST_F(TrainingSetTest, ReaderOutlivesTheRepository) {
+  Write("profile", {{int64_t{1}, kBase, {Value(int64_t{7}), Value(), Value()}}});
+  SpineRows s;
+  s.users = {1, 2};
+  s.items = {"i1", "i2"};
+  s.times = {kBase, kBase};
+  auto requests = ResolveFeatureRefs(repo_->definition(), "profile:a");
+  ASSERT_TRUE(requests.ok());
+  TrainingSetOptions options;
+  options.partitions = 2;
+  auto reader = BuildTrainingSet(*repo_, SpineSource::FromTable(s.Table()), *requests, options);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  repo_.reset();  // e.g. Python hands the stream out after closing the repository
+  auto table = (*reader)->ToTable();
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+  auto combined = (*table)->CombineChunks().ValueOrDie();
+  EXPECT_EQ(Cell(*combined->column(4)->chunk(0), 0), Value(int64_t{7}));
+  EXPECT_EQ(Cell(*combined->column(4)->chunk(0), 1), Value());
+}
+
 TEST_F(TrainingSetTest, LargeInputSpillsAndMatchesInMemory) {
   std::mt19937_64 rng(7);
   std::vector<FeatureRow> rows;

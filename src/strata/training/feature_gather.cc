@@ -21,7 +21,7 @@ Result<std::shared_ptr<arrow::Array>> IndexArray(const std::vector<int64_t>& row
   const int64_t n = static_cast<int64_t>(rows.size());
   auto values = arrow::AllocateBuffer(n * 8);
   if (!values.ok()) return FromArrow(values.status(), "allocating indices");
-  std::memcpy((*values)->mutable_data(), rows.data(), rows.size() * 8);
+  if (!rows.empty()) std::memcpy((*values)->mutable_data(), rows.data(), rows.size() * 8);
   std::shared_ptr<arrow::Buffer> validity;
   int64_t nulls = 0;
   for (int64_t r : rows) nulls += r < 0;

@@ -205,7 +205,10 @@ Result<std::shared_ptr<arrow::Int64Array>> SpineTimes(const std::shared_ptr<arro
 }
 
 Status CheckSpineKeyType(const arrow::DataType& type, const EntityDef& entity) {
-  const bool ok = entity.key_type == KeyType::kInt64 ? IsIntegerType(type) : IsStringType(type);
+  // Floats are accepted for integer keys (pandas makes an int column with nulls float64);
+  // a value with a fraction is refused when the column is converted.
+  const bool ok = entity.key_type == KeyType::kInt64 ? IsIntegerType(type) || arrow::is_floating(type.id())
+                                                     : IsStringType(type);
   if (ok || type.id() == arrow::Type::NA) return Status::OK();
   return Status::InvalidArgument("spine key column '" + entity.key + "' has type " + type.ToString() + "; entity " +
                                  entity.name + " has " + KeyTypeName(entity.key_type) + " keys");

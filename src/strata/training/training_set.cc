@@ -548,8 +548,7 @@ Result<std::shared_ptr<arrow::RecordBatchReader>> TrainingSetJob::Run(TrainingSe
   std::vector<MergedGroup> merged;
   for (auto& g : groups_) {
     MergedGroup m;
-    m.entity_key = g.request->entity->key;
-    m.entity = g.request->entity;
+    m.entity = *g.request->entity;
     m.results = std::move(g.results);
     merged.push_back(std::move(m));
   }

@@ -97,7 +97,7 @@ class TrainingSetReader final : public arrow::RecordBatchReader {
     const MergedGroup& group = groups_[g];
     Group& state = cursors_[g];
     const int64_t n = batch.num_rows();
-    STRATA_ASSIGN_OR_RETURN(auto keys, SpineKeys(batch.GetColumnByName(group.entity_key), *group.entity));
+    STRATA_ASSIGN_OR_RETURN(auto keys, SpineKeys(batch.GetColumnByName(group.entity.key), group.entity));
     PartitionsOf(*keys, partitions_, &parts_);
     std::vector<int64_t> counts(partitions_, 0);
     bool null_keys = false;

@@ -16,8 +16,7 @@
 namespace strata::training {
 
 struct MergedGroup {
-  const EntityDef* entity = nullptr;
-  std::string entity_key;                      // the spine column holding the key
+  EntityDef entity;  // a copy: the reader may outlive the repository it was built from
   std::unique_ptr<PartitionedSpill> results;   // finished; one row per keyed spine row
 };
 
