@@ -3,7 +3,7 @@ JOBS ?= 2
 BUILD ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: setup build test test-asan test-tsan demo bench bench-offline clean
+.PHONY: setup build test test-asan test-tsan demo bench bench-offline bench-pit clean
 
 setup:
 	@bash scripts/setup.sh
@@ -26,10 +26,11 @@ test-asan: setup
 # ThreadSanitizer over the tests whose threads share a store.
 test-tsan: setup
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSTRATA_SANITIZE=thread
-	cmake --build build-tsan -j $(JOBS) --target online_store_test ingest_test offline_test
+	cmake --build build-tsan -j $(JOBS) --target online_store_test ingest_test offline_test training_test
 	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan.supp)" build-tsan/bin/online_store_test --gtest_filter='*Concurrency*'
 	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan.supp)" build-tsan/bin/ingest_test --gtest_filter='*Reruns*:*WriteSeq*'
 	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan.supp)" build-tsan/bin/offline_test --gtest_filter='*Racing*:*IngestWrites*'
+	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan.supp)" build-tsan/bin/training_test --gtest_filter='*BruteForce*:*Spills*'
 
 demo: build
 	bash examples/demo.sh
@@ -40,6 +41,11 @@ bench: build
 # 20M rows x 20 features into online + offline, against pyiceberg and pyarrow (about 15 minutes).
 bench-offline: build
 	.venv/bin/python bench/offline_ingest/run.py --rows 20000000 --runs 3
+
+# Training sets: 10M spine rows against 5M + 2M table rows and 50M sequence events, with DuckDB
+# ASOF JOIN, pandas merge_asof and Feast (its own venv, .venv-feast) side by side.
+bench-pit: build
+	.venv/bin/python bench/pit_join/run.py --scale 1 --runs 3
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan

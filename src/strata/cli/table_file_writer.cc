@@ -20,10 +20,16 @@ class ParquetFileWriter final : public TableFileWriter {
     auto sink = arrow::io::FileOutputStream::Open(path);
     if (!sink.ok()) return Status::IOError("cannot create " + path + ": " + sink.status().ToString());
     sink_ = *sink;
-    auto props = parquet::WriterProperties::Builder()
-                     .compression(parquet::Compression::ZSTD)
-                     ->max_row_group_length(options.parquet_row_group_rows)
-                     ->build();
+    // Dictionaries only for text: numbers rarely repeat enough to pay for the hashing.
+    parquet::WriterProperties::Builder builder;
+    builder.compression(parquet::Compression::ZSTD)->max_row_group_length(options.parquet_row_group_rows)->disable_dictionary();
+    for (const auto& field : schema->fields()) {
+      const auto id = field->type()->id();
+      if (id == arrow::Type::STRING || id == arrow::Type::LARGE_STRING || id == arrow::Type::BINARY) {
+        builder.enable_dictionary(field->name());
+      }
+    }
+    auto props = builder.build();
     // Columns are encoded and compressed in parallel.
     auto arrow_props = parquet::ArrowWriterProperties::Builder().set_use_threads(true)->build();
     auto w = parquet::arrow::FileWriter::Open(*schema, arrow::default_memory_pool(), sink_, props, arrow_props);

@@ -33,6 +33,7 @@ Command AddTrainingSetCommand(CLI::App& parent) {
     std::string snapshot;
     std::string memory_limit = "4GB";
     int threads = 0;
+    int partitions = 0;
   };
   auto args = std::make_shared<Args>();
   CLI::App* app = parent.add_subcommand("training-set", "Build a point-in-time-correct training set from a spine");
@@ -45,6 +46,7 @@ Command AddTrainingSetCommand(CLI::App& parent) {
                   "Read the tables as of this snapshot id (or GROUP=ID,...); default: the current snapshots");
   app->add_option("--memory-limit", args->memory_limit, "Spill to disk beyond this much memory")->capture_default_str();
   app->add_option("--threads", args->threads, "Threads (default: every core)");
+  app->add_option("--partitions", args->partitions, "Key-hash partitions (tuning; default: as the memory limit needs)");
   app->add_option("--repo", args->repo, "Feature repository directory")->capture_default_str();
   return {app, [args]() -> int {
             const auto started = std::chrono::steady_clock::now();
@@ -61,6 +63,7 @@ Command AddTrainingSetCommand(CLI::App& parent) {
             options.memory_limit = *limit;
             options.threads = args->threads;
             options.snapshot = args->snapshot;
+            options.partitions = args->partitions;
             training::TrainingSetStats stats;
             auto reader = training::BuildTrainingSet(**repo, *spine, *requests, options, &stats);
             if (!reader.ok()) {
@@ -85,7 +88,7 @@ Command AddTrainingSetCommand(CLI::App& parent) {
                       << " in " << seconds << " s (" << stats.feature_rows << " history rows read; "
                       << stats.partitions << " partition" << (stats.partitions == 1 ? "" : "s");
             if (stats.spilled_bytes > 0) std::cout << ", " << (stats.spilled_bytes >> 20) << " MiB spilled";
-            std::cout << ")\n";
+            std::cout << "; read " << stats.index_seconds << " s, join " << stats.join_seconds << " s)\n";
             return kExitOk;
           }};
 }

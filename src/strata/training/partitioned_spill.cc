@@ -33,13 +33,14 @@ int64_t BatchBytes(const arrow::RecordBatch& batch) {
 }
 
 PartitionedSpill::PartitionedSpill(std::shared_ptr<arrow::Schema> schema, int partitions, std::string dir,
-                                   int64_t memory_budget)
-    : schema_(std::move(schema)), dir_(std::move(dir)), budget_(memory_budget) {
+                                   std::shared_ptr<SpillBudget> budget)
+    : schema_(std::move(schema)), dir_(std::move(dir)), budget_(std::move(budget)) {
   for (int p = 0; p < partitions; ++p) parts_.push_back(std::make_unique<Part>());
 }
 
 PartitionedSpill::~PartitionedSpill() {
   for (auto& part : parts_) {
+    budget_->in_memory -= part->memory_bytes;
     if (part->writer) (void)part->writer->Close();
     if (part->file) (void)part->file->Close();
     if (!part->path.empty()) {
@@ -67,7 +68,7 @@ Status PartitionedSpill::SpillLocked(Part& part) {
     STRATA_RETURN_NOT_OK(FromArrow(part.writer->WriteRecordBatch(*b), "writing spill file " + part.path));
   }
   spilled_bytes_ += part.memory_bytes;
-  in_memory_ -= part.memory_bytes;
+  budget_->in_memory -= part.memory_bytes;
   part.memory.clear();
   part.memory_bytes = 0;
   return Status::OK();
@@ -83,7 +84,7 @@ Status PartitionedSpill::Append(int partition, std::shared_ptr<arrow::RecordBatc
   part.memory_bytes += bytes;
   // Over budget: this partition goes to disk (each partition spills only itself, so appends
   // to different partitions never wait on each other).
-  if ((in_memory_ += bytes) > budget_) return SpillLocked(part);
+  if ((budget_->in_memory += bytes) > budget_->limit) return SpillLocked(part);
   return Status::OK();
 }
 
@@ -145,7 +146,7 @@ Result<std::unique_ptr<PartitionedSpill::Cursor>> PartitionedSpill::OpenCursor(i
 void PartitionedSpill::Release(int partition) {
   Part& part = *parts_[partition];
   std::lock_guard lock(part.mu);
-  in_memory_ -= part.memory_bytes;
+  budget_->in_memory -= part.memory_bytes;
   part.memory.clear();
   part.memory_bytes = 0;
 }

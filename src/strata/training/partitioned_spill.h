@@ -16,10 +16,18 @@
 
 namespace strata::training {
 
+// The memory several spills may hold between them before they write to disk.
+struct SpillBudget {
+  explicit SpillBudget(int64_t bytes) : limit(bytes) {}
+  const int64_t limit;
+  std::atomic<int64_t> in_memory{0};
+};
+
 class PartitionedSpill {
  public:
   // Files go to `dir` (created on demand, removed with the spill).
-  PartitionedSpill(std::shared_ptr<arrow::Schema> schema, int partitions, std::string dir, int64_t memory_budget);
+  PartitionedSpill(std::shared_ptr<arrow::Schema> schema, int partitions, std::string dir,
+                   std::shared_ptr<SpillBudget> budget);
   ~PartitionedSpill();
   PartitionedSpill(const PartitionedSpill&) = delete;
   PartitionedSpill& operator=(const PartitionedSpill&) = delete;
@@ -51,9 +59,8 @@ class PartitionedSpill {
 
   std::shared_ptr<arrow::Schema> schema_;
   std::string dir_;
-  int64_t budget_;
+  std::shared_ptr<SpillBudget> budget_;
   std::vector<std::unique_ptr<Part>> parts_;
-  std::atomic<int64_t> in_memory_{0};
   std::atomic<int64_t> spilled_bytes_{0};
 };
 

@@ -322,7 +322,7 @@ Status TrainingSetJob::PlanGroups() {
 
 int TrainingSetJob::ChoosePartitions(int64_t spine_rows) const {
   // A task holds its history partition (about twice, while indexing), the spine partition and
-  // its results; `threads_` tasks run at once and the spills keep a quarter of the limit.
+  // its results; `threads_` tasks run at once and the spills keep the other half of the limit.
   int64_t largest = 0;
   for (const auto& g : groups_) {
     int64_t out_bytes = 0;
@@ -331,7 +331,12 @@ int TrainingSetJob::ChoosePartitions(int64_t spine_rows) const {
     largest = std::max(largest, task);
   }
   const int64_t per_task = std::max<int64_t>(options_.memory_limit / 2 / threads_, 16 << 20);
-  const int64_t p = (largest + per_task - 1) / per_task;
+  int64_t p = (largest + per_task - 1) / per_task;
+  // Large joins run faster in more, smaller partitions (their hash tables and histories stay
+  // in cache; the threads stay busy to the end), up to the cost of merging more of them.
+  int64_t history_rows = 0;
+  for (const auto& g : groups_) history_rows += g.history_rows;
+  if (history_rows > (1 << 20)) p = std::max<int64_t>(p, 8 * threads_);
   return static_cast<int>(std::clamp<int64_t>(p, 1, 4096));
 }
 
@@ -501,7 +506,8 @@ Result<std::shared_ptr<arrow::RecordBatchReader>> TrainingSetJob::Run(TrainingSe
                                            : repo_.ResolvePath(".strata/tmp/training-" + RandomUuid());
   // The spine's size is known only after reading it: plan for the memory limit's worth.
   partitions_ = options_.partitions > 0 ? options_.partitions : ChoosePartitions(spine_.EstimatedRows());
-  const int64_t spill_budget = options_.memory_limit / 4 / static_cast<int64_t>(entities_.size() + 2 * groups_.size());
+  // Half the limit for partitions waiting in memory; the other half for the joins at work.
+  auto spill_budget = std::make_shared<SpillBudget>(options_.memory_limit / 2);
   for (auto& e : entities_) {
     auto schema = arrow::schema({arrow::field("key", ArrowTypeOf(e.entity->key_type)), arrow::field("t", arrow::int64())});
     e.spine = std::make_unique<PartitionedSpill>(schema, partitions_, spill_dir_, spill_budget);
