@@ -321,13 +321,12 @@ Status TrainingSetJob::PlanGroups() {
 }
 
 int TrainingSetJob::ChoosePartitions(int64_t spine_rows) const {
-  // A task holds its history partition (about twice, while indexing), the spine partition and
-  // its results; `threads_` tasks run at once and the spills keep the other half of the limit.
+  // A task holds its history partition (about twice, while indexing: the rows, the key index
+  // and the sorted order) and the spine partition's (key, time) pairs; its results leave in
+  // chunks. `threads_` tasks run at once in half the limit.
   int64_t largest = 0;
   for (const auto& g : groups_) {
-    int64_t out_bytes = 0;
-    for (const auto& f : g.request->features) out_bytes += ValueBytes(*f.feature, nullptr) * std::max(1, f.last_n);
-    const int64_t task = g.history_rows * (g.row_bytes * 2 + 16) + spine_rows * (32 + out_bytes);
+    const int64_t task = g.history_rows * (g.row_bytes * 2 + 16) + spine_rows * 48;
     largest = std::max(largest, task);
   }
   const int64_t per_task = std::max<int64_t>(options_.memory_limit / 2 / threads_, 16 << 20);
@@ -435,57 +434,62 @@ Status TrainingSetJob::JoinPartition(GroupPlan& g, int partition) {
   };
   const FeatureGroupDef& group = *g.request->group;
   const auto lifetime = group.Lifetime();
-  arrow::ArrayVector columns;
   auto column_of = [&](const FeatureDef* f) {
     const size_t c = std::find(g.columns.begin(), g.columns.end(), f) - g.columns.begin();
     return history->column(static_cast<int>(3 + c));
   };
-  if (group.kind == GroupKind::kTable) {
-    std::vector<int64_t> rows(n);
-    for (int64_t i = 0; i < n; ++i) {
-      const int64_t pos = index.Latest(find(i), t[i], lifetime);
-      rows[i] = pos < 0 ? int64_t{-1} : int64_t{index.row_at(static_cast<uint32_t>(pos))};
-    }
-    for (const auto& f : g.request->features) {
-      STRATA_ASSIGN_OR_RETURN(auto col, GatherRows(column_of(f.feature), rows, f.feature->type));
-      columns.push_back(std::move(col));
-    }
-  } else {
-    // Sequences (rule 4): the newest N visible events, newest first.
-    const int32_t max_n = g.request->max_last_n();
-    std::vector<int64_t> flat;
-    std::vector<int32_t> offsets(n + 1, 0);
-    for (int64_t i = 0; i < n; ++i) {
-      const auto range = find(i);
-      int64_t pos = index.Latest(range, t[i], lifetime);
-      for (int32_t k = 0; k < max_n && pos >= static_cast<int64_t>(range.first); ++k, --pos) {
-        if (lifetime && t[i] - index.time_at(static_cast<uint32_t>(pos)) > *lifetime) break;
-        flat.push_back(index.row_at(static_cast<uint32_t>(pos)));
+  // Spine rows are joined in chunks whose results go to the spill at once, so a task holds
+  // one chunk of results at a time (sequences make results many times the spine's size).
+  constexpr int64_t kChunk = 32 * 1024;
+  std::vector<int64_t> rows, flat, mine;
+  std::vector<int32_t> offsets, mine_offsets;
+  for (int64_t begin = 0; begin < n; begin += kChunk) {
+    const int64_t m = std::min(kChunk, n - begin);
+    arrow::ArrayVector columns;
+    if (group.kind == GroupKind::kTable) {
+      rows.resize(m);
+      for (int64_t i = 0; i < m; ++i) {
+        const int64_t pos = index.Latest(find(begin + i), t[begin + i], lifetime);
+        rows[i] = pos < 0 ? int64_t{-1} : int64_t{index.row_at(static_cast<uint32_t>(pos))};
       }
-      if (flat.size() > INT32_MAX) return Status::Internal("a sequence partition is too large; lower --memory-limit");
-      offsets[i + 1] = static_cast<int32_t>(flat.size());
-    }
-    for (const auto& f : g.request->features) {
-      if (f.last_n == max_n) {
-        STRATA_ASSIGN_OR_RETURN(auto col, GatherLists(column_of(f.feature), flat, offsets, f.feature->type));
+      for (const auto& f : g.request->features) {
+        STRATA_ASSIGN_OR_RETURN(auto col, GatherRows(column_of(f.feature), rows, f.feature->type));
         columns.push_back(std::move(col));
-        continue;
       }
-      std::vector<int64_t> mine;
-      std::vector<int32_t> mine_offsets(n + 1, 0);
-      for (int64_t i = 0; i < n; ++i) {
-        const int32_t len = std::min(offsets[i + 1] - offsets[i], f.last_n);
-        mine.insert(mine.end(), flat.begin() + offsets[i], flat.begin() + offsets[i] + len);
-        mine_offsets[i + 1] = static_cast<int32_t>(mine.size());
+    } else {
+      // Sequences (rule 4): the newest N visible events, newest first.
+      const int32_t max_n = g.request->max_last_n();
+      flat.clear();
+      offsets.assign(m + 1, 0);
+      for (int64_t i = 0; i < m; ++i) {
+        const int64_t at = t[begin + i];
+        const auto range = find(begin + i);
+        int64_t pos = index.Latest(range, at, lifetime);
+        for (int32_t k = 0; k < max_n && pos >= static_cast<int64_t>(range.first); ++k, --pos) {
+          if (lifetime && at - index.time_at(static_cast<uint32_t>(pos)) > *lifetime) break;
+          flat.push_back(index.row_at(static_cast<uint32_t>(pos)));
+        }
+        offsets[i + 1] = static_cast<int32_t>(flat.size());
       }
-      STRATA_ASSIGN_OR_RETURN(auto col, GatherLists(column_of(f.feature), mine, mine_offsets, f.feature->type));
-      columns.push_back(std::move(col));
+      for (const auto& f : g.request->features) {
+        if (f.last_n == max_n) {
+          STRATA_ASSIGN_OR_RETURN(auto col, GatherLists(column_of(f.feature), flat, offsets, f.feature->type));
+          columns.push_back(std::move(col));
+          continue;
+        }
+        mine.clear();
+        mine_offsets.assign(m + 1, 0);
+        for (int64_t i = 0; i < m; ++i) {
+          const int32_t len = std::min(offsets[i + 1] - offsets[i], f.last_n);
+          mine.insert(mine.end(), flat.begin() + offsets[i], flat.begin() + offsets[i] + len);
+          mine_offsets[i + 1] = static_cast<int32_t>(mine.size());
+        }
+        STRATA_ASSIGN_OR_RETURN(auto col, GatherLists(column_of(f.feature), mine, mine_offsets, f.feature->type));
+        columns.push_back(std::move(col));
+      }
     }
+    STRATA_RETURN_NOT_OK(g.results->Append(partition, arrow::RecordBatch::Make(g.results->schema(), m, columns)));
   }
-  // Results go out in slices, so that the merge reads (and a spill writes) bounded batches.
-  auto result = arrow::RecordBatch::Make(g.results->schema(), n, columns);
-  constexpr int64_t kSlice = 32 * 1024;
-  for (int64_t off = 0; off < n; off += kSlice) STRATA_RETURN_NOT_OK(g.results->Append(partition, result->Slice(off, kSlice)));
   return Status::OK();
 }
 
@@ -506,8 +510,9 @@ Result<std::shared_ptr<arrow::RecordBatchReader>> TrainingSetJob::Run(TrainingSe
                                            : repo_.ResolvePath(".strata/tmp/training-" + RandomUuid());
   // The spine's size is known only after reading it: plan for the memory limit's worth.
   partitions_ = options_.partitions > 0 ? options_.partitions : ChoosePartitions(spine_.EstimatedRows());
-  // Half the limit for partitions waiting in memory; the other half for the joins at work.
-  auto spill_budget = std::make_shared<SpillBudget>(options_.memory_limit / 2);
+  // A quarter of the limit for partitions and results waiting in memory, half for the joins
+  // at work, the rest for the merge, the output writer and the allocator's slack.
+  auto spill_budget = std::make_shared<SpillBudget>(options_.memory_limit / 4);
   for (auto& e : entities_) {
     auto schema = arrow::schema({arrow::field("key", ArrowTypeOf(e.entity->key_type)), arrow::field("t", arrow::int64())});
     e.spine = std::make_unique<PartitionedSpill>(schema, partitions_, spill_dir_, spill_budget);
