@@ -3,7 +3,11 @@
 #include <arrow/api.h>
 #include <arrow/compute/api.h>
 
+#include <condition_variable>
+#include <deque>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 #include "strata/training/key_hash.h"
 #include "strata/training/spine_source.h"
@@ -27,6 +31,12 @@ class TrainingSetReader final : public arrow::RecordBatchReader {
     schema_ = arrow::schema(fields);
   }
   ~TrainingSetReader() override {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    space_.notify_all();
+    if (worker_.joinable()) worker_.join();
     cursors_.clear();
     groups_.clear();
     std::error_code ec;
@@ -50,7 +60,45 @@ class TrainingSetReader final : public arrow::RecordBatchReader {
 
   std::shared_ptr<arrow::Schema> schema() const override { return schema_; }
 
+  // Batches are merged on a thread of their own, up to kAhead ahead of the consumer, which is
+  // usually busy encoding the previous ones into Parquet.
   arrow::Status ReadNext(std::shared_ptr<arrow::RecordBatch>* out) override {
+    std::unique_lock lock(mu_);
+    if (!worker_.joinable() && !done_) worker_ = std::thread([this] { Produce(); });
+    ready_.wait(lock, [&] { return !queue_.empty() || done_; });
+    if (!queue_.empty()) {
+      *out = std::move(queue_.front());
+      queue_.pop_front();
+      space_.notify_one();
+      return arrow::Status::OK();
+    }
+    *out = nullptr;
+    return status_;
+  }
+
+ private:
+  static constexpr size_t kAhead = 2;
+
+  void Produce() {
+    while (true) {
+      std::shared_ptr<arrow::RecordBatch> batch;
+      arrow::Status st = MergeNext(&batch);
+      std::unique_lock lock(mu_);
+      if (!st.ok() || !batch) {
+        status_ = st;
+        done_ = true;
+        ready_.notify_all();
+        return;
+      }
+      space_.wait(lock, [&] { return queue_.size() < kAhead || stop_; });
+      if (stop_) return;
+      queue_.push_back(std::move(batch));
+      ready_.notify_one();
+    }
+  }
+
+  // The next spine batch with its features, or nullptr at the end.
+  arrow::Status MergeNext(std::shared_ptr<arrow::RecordBatch>* out) {
     std::shared_ptr<arrow::RecordBatch> batch;
     do {
       ARROW_RETURN_NOT_OK(spine_->ReadNext(&batch));
@@ -69,7 +117,6 @@ class TrainingSetReader final : public arrow::RecordBatchReader {
     return arrow::Status::OK();
   }
 
- private:
   struct Group {
     std::vector<std::unique_ptr<PartitionedSpill::Cursor>> cursors;
     std::vector<std::shared_ptr<arrow::RecordBatch>> pending;
@@ -154,6 +201,13 @@ class TrainingSetReader final : public arrow::RecordBatchReader {
   std::string spill_dir_;
   std::shared_ptr<arrow::Schema> schema_;
   std::vector<int32_t> parts_;
+
+  std::mutex mu_;
+  std::condition_variable ready_, space_;
+  std::deque<std::shared_ptr<arrow::RecordBatch>> queue_;
+  bool done_ = false, stop_ = false;
+  arrow::Status status_;
+  std::thread worker_;
 };
 
 }  // namespace
