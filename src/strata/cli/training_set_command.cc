@@ -6,6 +6,7 @@
 #include <arrow/type.h>
 
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 
 #include "strata/cli/command.h"
@@ -50,6 +51,10 @@ Command AddTrainingSetCommand(CLI::App& parent) {
   app->add_option("--repo", args->repo, "Feature repository directory")->capture_default_str();
   return {app, [args]() -> int {
             const auto started = std::chrono::steady_clock::now();
+            const std::string ext = std::filesystem::path(args->out).extension().string();
+            if (ext != ".parquet" && ext != ".csv" && ext != ".jsonl" && ext != ".json")
+              return Fail("training-set", Status::InvalidArgument("--out " + args->out + ": use .parquet, .csv or .jsonl"),
+                          kExitUsageError);
             auto limit = ParseByteSize(args->memory_limit);
             if (!limit.ok()) return Fail("training-set", limit.status().WithContext("--memory-limit"), kExitUsageError);
             auto repo = FeatureRepository::Open(args->repo, {.read_only = true});
