@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: the main job end to end on the embedded default (RocksDB online store + local
 # Iceberg warehouse): create the example repository, generate realistic synthetic events, ingest
-# them into both stores, serve features, and read the offline tables back.
+# them into both stores, serve features, read the offline tables back and build a
+# point-in-time training set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STRATA=${STRATA:-build/bin/strata}
@@ -36,4 +37,16 @@ head -4 "$REPO/user0_clicks.csv"
 step "offline: every version of user 1's profile, as ingested (same write_seq as online)"
 "$STRATA" scan user_profile --where user_id=1 --out "$REPO/user1_profile.jsonl" --repo "$REPO"
 cat "$REPO/user1_profile.jsonl"
-printf '\nPoint-in-time training sets and the PyTorch loader are the next milestones (docs/roadmap.md).\n'
+step "training set: 200k clicks as labelled events, with each feature as it was at the click"
+$PY -c "
+import pyarrow.parquet as pq, pyarrow.compute as pc
+t = pq.read_table('$REPO/data/user_clicks.parquet').slice(0, 200_000)
+pq.write_table(t.select(['user_id', 'item_id', 'ts']).append_column('label', pc.greater(t['dwell_ms'], 20_000)),
+               '$REPO/spine.parquet')"
+"$STRATA" training-set --repo "$REPO" --spine "$REPO/spine.parquet" \
+    --features "user_profile:*,user_clicks:item_id@5,item_embedding:vec" --out "$REPO/train.parquet"
+$PY -c "
+import strata
+t = strata.training_set('$REPO', '$REPO/spine.parquet', 'user_profile:age,user_clicks:item_id@5')
+print(t.slice(0, 5).to_pandas().to_string())"
+printf '\nThe PyTorch loader is the next milestone (docs/roadmap.md).\n'
