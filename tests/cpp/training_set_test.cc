@@ -5,6 +5,7 @@
 
 #include <arrow/api.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <map>
@@ -357,6 +358,19 @@ TEST_F(TrainingSetTest, LargeInputSpillsAndMatchesInMemory) {
   EXPECT_GT(stats.partitions, 1);
   EXPECT_GT(stats.spilled_bytes, 0);
   EXPECT_TRUE(in_memory->Equals(*spilled));
+  // More spilled partitions than a process may hold files open: spills close their files.
+  TrainingSetOptions many = small;
+  many.partitions = 1500;
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = std::min<rlim_t>(saved.rlim_cur, 512);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  auto spread = Build(spine, "profile:*", many, &stats);
+  setrlimit(RLIMIT_NOFILE, &saved);
+  ASSERT_TRUE(spread);
+  EXPECT_GT(stats.spilled_bytes, 0);
+  EXPECT_TRUE(in_memory->Equals(*spread));
   EXPECT_GT(in_memory->num_rows() - in_memory->column(4)->null_count(), 50'000);  // most rows found a value
 }
 

@@ -22,9 +22,9 @@ struct PartitionedSpill::Part {
   std::vector<std::shared_ptr<arrow::RecordBatch>> memory;  // appended after everything on disk
   int64_t memory_bytes = 0;
   int64_t rows = 0;
-  std::string path;
-  std::shared_ptr<arrow::io::FileOutputStream> file;
-  std::shared_ptr<arrow::ipc::RecordBatchWriter> writer;
+  // One closed file per spill, in order: no descriptor stays open however many partitions
+  // there are.
+  std::vector<std::string> files;
 };
 
 int64_t BatchBytes(const arrow::RecordBatch& batch) {
@@ -41,32 +41,29 @@ PartitionedSpill::PartitionedSpill(std::shared_ptr<arrow::Schema> schema, int pa
 PartitionedSpill::~PartitionedSpill() {
   for (auto& part : parts_) {
     budget_->in_memory -= part->memory_bytes;
-    if (part->writer) (void)part->writer->Close();
-    if (part->file) (void)part->file->Close();
-    if (!part->path.empty()) {
+    for (const auto& path : part->files) {
       std::error_code ec;
-      std::filesystem::remove(part->path, ec);
+      std::filesystem::remove(path, ec);
     }
   }
 }
 
 Status PartitionedSpill::SpillLocked(Part& part) {
   if (part.memory.empty()) return Status::OK();
-  if (!part.writer) {
-    std::error_code ec;
-    std::filesystem::create_directories(dir_, ec);
-    part.path = dir_ + "/part-" + std::to_string(reinterpret_cast<uintptr_t>(&part)) + ".arrows";
-    auto file = arrow::io::FileOutputStream::Open(part.path);
-    if (!file.ok()) return FromArrow(file.status(), "creating spill file " + part.path);
-    part.file = *file;
-    auto options = arrow::ipc::IpcWriteOptions::Defaults();
-    auto writer = arrow::ipc::MakeStreamWriter(part.file, schema_, options);
-    if (!writer.ok()) return FromArrow(writer.status(), "creating spill file " + part.path);
-    part.writer = *writer;
-  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  const std::string path = dir_ + "/part-" + std::to_string(reinterpret_cast<uintptr_t>(&part)) + "-" +
+                           std::to_string(part.files.size()) + ".arrows";
+  auto file = arrow::io::FileOutputStream::Open(path);
+  if (!file.ok()) return FromArrow(file.status(), "creating spill file " + path);
+  part.files.push_back(path);  // removed with the spill even if writing fails
+  auto writer = arrow::ipc::MakeStreamWriter(*file, schema_, arrow::ipc::IpcWriteOptions::Defaults());
+  if (!writer.ok()) return FromArrow(writer.status(), "creating spill file " + path);
   for (const auto& b : part.memory) {
-    STRATA_RETURN_NOT_OK(FromArrow(part.writer->WriteRecordBatch(*b), "writing spill file " + part.path));
+    STRATA_RETURN_NOT_OK(FromArrow((*writer)->WriteRecordBatch(*b), "writing spill file " + path));
   }
+  STRATA_RETURN_NOT_OK(FromArrow((*writer)->Close(), "writing spill file " + path));
+  STRATA_RETURN_NOT_OK(FromArrow((*file)->Close(), "closing spill file " + path));
   spilled_bytes_ += part.memory_bytes;
   budget_->in_memory -= part.memory_bytes;
   part.memory.clear();
@@ -91,56 +88,68 @@ Status PartitionedSpill::Append(int partition, std::shared_ptr<arrow::RecordBatc
 Status PartitionedSpill::Finish() {
   for (auto& part : parts_) {
     std::lock_guard lock(part->mu);
-    // A partially spilled partition goes to disk whole, so that reading it is one file.
-    if (part->writer) {
-      STRATA_RETURN_NOT_OK(SpillLocked(*part));
-      STRATA_RETURN_NOT_OK(FromArrow(part->writer->Close(), "closing spill file " + part->path));
-      STRATA_RETURN_NOT_OK(FromArrow(part->file->Close(), "closing spill file " + part->path));
-      part->writer.reset();
-      part->file.reset();
-    }
+    // A partition that went to disk goes there whole: its memory is better spent on others.
+    if (!part->files.empty()) STRATA_RETURN_NOT_OK(SpillLocked(*part));
   }
   return Status::OK();
 }
 
 namespace {
 
+// Reads a partition's spill files batch by batch, opening a file only while reading one
+// batch from it (a merge reads hundreds of partitions at once; their files must not all stay
+// open), then its batches still in memory.
 class SpillCursor final : public PartitionedSpill::Cursor {
  public:
-  SpillCursor(std::shared_ptr<arrow::ipc::RecordBatchStreamReader> disk,
-              std::vector<std::shared_ptr<arrow::RecordBatch>> memory, std::string path)
-      : disk_(std::move(disk)), memory_(std::move(memory)), path_(std::move(path)) {}
+  SpillCursor(std::shared_ptr<arrow::Schema> schema, std::vector<std::string> files,
+              std::vector<std::shared_ptr<arrow::RecordBatch>> memory)
+      : schema_(std::move(schema)), files_(std::move(files)), memory_(std::move(memory)) {}
   Result<std::shared_ptr<arrow::RecordBatch>> Next() override {
-    if (disk_) {
-      std::shared_ptr<arrow::RecordBatch> b;
-      STRATA_RETURN_NOT_OK(FromArrow(disk_->ReadNext(&b), "reading spill file " + path_));
-      if (b) return b;
-      disk_.reset();
+    while (file_ < files_.size()) {
+      STRATA_ASSIGN_OR_RETURN(auto batch, NextFromFile(files_[file_]));
+      if (batch) return batch;
+      ++file_;
+      offset_ = 0;
     }
     if (next_ < memory_.size()) return std::move(memory_[next_++]);
     return std::shared_ptr<arrow::RecordBatch>();
   }
 
  private:
-  std::shared_ptr<arrow::ipc::RecordBatchStreamReader> disk_;
+  // The batch at offset_ of an IPC stream file (skipping its schema), or nullptr at its end.
+  Result<std::shared_ptr<arrow::RecordBatch>> NextFromFile(const std::string& path) {
+    const std::string what = "reading spill file " + path;
+    auto file = arrow::io::ReadableFile::Open(path);
+    if (!file.ok()) return FromArrow(file.status(), what);
+    STRATA_RETURN_NOT_OK(FromArrow((*file)->Seek(offset_), what));
+    auto messages = arrow::ipc::MessageReader::Open(*file);
+    while (true) {
+      auto message = messages->ReadNextMessage();
+      if (!message.ok()) return FromArrow(message.status(), what);
+      if (!*message) return std::shared_ptr<arrow::RecordBatch>();  // end of stream
+      auto position = (*file)->Tell();
+      if (!position.ok()) return FromArrow(position.status(), what);
+      offset_ = *position;
+      if ((*message)->type() != arrow::ipc::MessageType::RECORD_BATCH) continue;  // the schema
+      auto batch = arrow::ipc::ReadRecordBatch(**message, schema_, nullptr, arrow::ipc::IpcReadOptions::Defaults());
+      if (!batch.ok()) return FromArrow(batch.status(), what);
+      return *batch;
+    }
+  }
+
+  std::shared_ptr<arrow::Schema> schema_;
+  std::vector<std::string> files_;
+  size_t file_ = 0;
+  int64_t offset_ = 0;
   std::vector<std::shared_ptr<arrow::RecordBatch>> memory_;
   size_t next_ = 0;
-  std::string path_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<PartitionedSpill::Cursor>> PartitionedSpill::OpenCursor(int partition) const {
   const Part& part = *parts_[partition];
-  std::shared_ptr<arrow::ipc::RecordBatchStreamReader> disk;
-  if (!part.path.empty()) {
-    auto file = arrow::io::ReadableFile::Open(part.path);
-    if (!file.ok()) return FromArrow(file.status(), "opening spill file " + part.path);
-    auto reader = arrow::ipc::RecordBatchStreamReader::Open(*file);
-    if (!reader.ok()) return FromArrow(reader.status(), "opening spill file " + part.path);
-    disk = *reader;
-  }
-  return std::unique_ptr<Cursor>(new SpillCursor(std::move(disk), part.memory, part.path));
+  return std::unique_ptr<Cursor>(new SpillCursor(schema_, part.files, part.memory));
 }
 
 void PartitionedSpill::Release(int partition) {
