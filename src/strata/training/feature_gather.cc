@@ -1,3 +1,4 @@
+#include "strata/core/arrow_status.h"
 #include "strata/training/feature_gather.h"
 
 #include <arrow/api.h>
@@ -11,10 +12,6 @@
 namespace strata::training {
 
 namespace {
-
-Status FromArrow(const arrow::Status& st, const char* what) {
-  return st.ok() ? Status::OK() : Status::Internal(std::string(what) + ": " + st.ToString());
-}
 
 // Indices for Take: `rows` with nulls where negative.
 Result<std::shared_ptr<arrow::Array>> IndexArray(const std::vector<int64_t>& rows) {

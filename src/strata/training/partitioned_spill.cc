@@ -1,3 +1,4 @@
+#include "strata/core/arrow_status.h"
 #include "strata/training/partitioned_spill.h"
 
 #include <arrow/api.h>
@@ -11,17 +12,12 @@ namespace strata::training {
 
 namespace {
 
-Status FromArrow(const arrow::Status& st, const std::string& what) {
-  return st.ok() ? Status::OK() : Status::IOError(what + ": " + st.ToString());
-}
-
 }  // namespace
 
 struct PartitionedSpill::Part {
   std::mutex mu;
   std::vector<std::shared_ptr<arrow::RecordBatch>> memory;  // appended after everything on disk
   int64_t memory_bytes = 0;
-  int64_t rows = 0;
   // One closed file per spill, in order: no descriptor stays open however many partitions
   // there are.
   std::vector<std::string> files;
@@ -76,7 +72,6 @@ Status PartitionedSpill::Append(int partition, std::shared_ptr<arrow::RecordBatc
   Part& part = *parts_[partition];
   std::lock_guard lock(part.mu);
   const int64_t bytes = BatchBytes(*batch);
-  part.rows += batch->num_rows();
   part.memory.push_back(std::move(batch));
   part.memory_bytes += bytes;
   // Over budget: this partition goes to disk (each partition spills only itself, so appends

@@ -1,3 +1,4 @@
+#include "strata/core/arrow_status.h"
 #include "strata/training/spine_source.h"
 
 #include <arrow/api.h>
@@ -18,10 +19,6 @@ namespace {
 
 bool EndsWith(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-Status FromArrow(const arrow::Status& st, const std::string& what) {
-  return st.ok() ? Status::OK() : Status::IOError(what + ": " + st.ToString());
 }
 
 bool IsIntegerType(const arrow::DataType& t) {

@@ -1,3 +1,4 @@
+#include "strata/core/arrow_status.h"
 #include "strata/training/training_set.h"
 
 #include <arrow/api.h>
@@ -28,10 +29,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-Status FromArrow(const arrow::Status& st, const std::string& what) {
-  return st.ok() ? Status::OK() : Status::IOError(what + ": " + st.ToString());
-}
 
 // Runs fn(i) for i in [0, n) on `threads` threads; returns the first error.
 Status ParallelFor(int threads, int64_t n, const std::function<Status(int64_t)>& fn) {
@@ -292,13 +289,7 @@ Status TrainingSetJob::PlanGroups() {
     // Project the current schema (so features added later read as null in older files).
     const nlohmann::json current = tables[i].second->CurrentSchema();
     nlohmann::json fields = nlohmann::json::array();
-    for (const FeatureDef* f : [&] {
-           std::vector<const FeatureDef*> fs;
-           for (const auto& of : r.features)
-             if (std::find(fs.begin(), fs.end(), of.feature) == fs.end()) fs.push_back(of.feature);
-           return fs;
-         }())
-      g.columns.push_back(f);
+    for (const auto& f : r.features) g.columns.push_back(f.feature);  // distinct: ResolveFeatureRefs refuses repeats
     std::vector<int> ids = {iceberg::kKeyFieldId, iceberg::kEventTimeFieldId, iceberg::kWriteSeqFieldId};
     for (const FeatureDef* f : g.columns) ids.push_back(iceberg::FeatureFieldId(*f));
     for (int id : ids) {

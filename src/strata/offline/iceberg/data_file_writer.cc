@@ -1,3 +1,4 @@
+#include "strata/core/arrow_status.h"
 #include "strata/offline/iceberg/data_file_writer.h"
 
 #include <arrow/array.h>
@@ -23,11 +24,6 @@
 namespace strata::iceberg {
 
 namespace {
-
-Status FromArrow(const arrow::Status& st, const std::string& what) {
-  if (st.ok()) return Status::OK();
-  return Status::IOError(what + ": " + st.ToString());
-}
 
 // Compares two encoded Parquet plain values of one physical type (Iceberg bound order).
 bool Less(parquet::Type::type t, const std::string& a, const std::string& b) {
