@@ -11,6 +11,7 @@
 #include "strata/cli/offline_table.h"
 #include "strata/cli/table_file_writer.h"
 #include "strata/core/time.h"
+#include "strata/store/group_scan.h"
 
 namespace strata::cli {
 
@@ -66,35 +67,24 @@ Command AddScanCommand(CLI::App& parent) {
             if (!t) return rc;
             auto filter = ParseWhere(args->where, t->entity());
             if (!filter.ok()) return Fail("scan", filter.status(), kExitUsageError);
-            iceberg::Table* table = t->table;
-            std::optional<iceberg::SnapshotInfo> snapshot;
-            if (args->snapshot >= 0) {
-              snapshot = table->SnapshotById(args->snapshot);
-              if (!snapshot) return Fail("scan", Status::NotFound("group " + args->group + " has no snapshot " +
-                                                                  std::to_string(args->snapshot) + "; see `strata snapshots " + args->group + "`"), kExitUsageError);
-            } else if (!args->as_of_time.empty()) {
+            GroupScanOptions scan_options;
+            scan_options.filter = std::move(*filter);
+            if (args->snapshot >= 0) scan_options.snapshot_id = args->snapshot;
+            if (!args->as_of_time.empty()) {
               auto when = ParseTimestamp(args->as_of_time);
               if (!when.ok()) return Fail("scan", when.status().WithContext("--as-of-time"), kExitUsageError);
-              snapshot = table->SnapshotAsOf(*when / 1000);
-              if (!snapshot) return Fail("scan", Status::NotFound("group " + args->group + " had no snapshot at " + args->as_of_time), kExitUsageError);
-            } else {
-              snapshot = table->CurrentSnapshot();
+              scan_options.as_of_micros = *when;
             }
-            std::vector<iceberg::ManifestEntry> files;
-            nlohmann::json schema = table->CurrentSchema();
-            if (snapshot) {
-              auto live = table->LiveFiles(*snapshot);
-              if (!live.ok()) return Fail("scan", live.status());
-              files = std::move(*live);
-              schema = table->SchemaById(snapshot->schema_id);
-            }
-            auto scan = iceberg::TableScan::Make(std::move(files), schema, *filter);
-            if (!scan.ok()) return Fail("scan", scan.status());
-            auto writer = OpenTableFileWriter(args->out, (*scan)->schema());
+            auto group_scan = ScanGroup(*t->repo, *t->group, scan_options);
+            if (!group_scan.ok())
+              return Fail("scan", group_scan.status(), group_scan.status().code() == StatusCode::kNotFound ? kExitUsageError : kExitRuntimeError);
+            const auto& snapshot = group_scan->snapshot;
+            auto& scan = group_scan->scan;
+            auto writer = OpenTableFileWriter(args->out, scan->schema());
             if (!writer.ok()) return Fail("scan", writer.status(), kExitUsageError);
             int64_t rows = 0;
             while (true) {
-              auto batch = (*scan)->Next();
+              auto batch = scan->Next();
               if (!batch.ok()) return Fail("scan", batch.status());
               if (!*batch) break;
               rows += (*batch)->num_rows();

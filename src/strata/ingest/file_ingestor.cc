@@ -70,23 +70,14 @@ Result<FileCheckpoint> LoadCheckpoint(FeatureRepository& repo, const FeatureGrou
   return cp;
 }
 
-}  // namespace
-
-Result<IngestSummary> IngestFiles(FeatureRepository& repo, const FeatureGroupDef& group,
-                                  const std::vector<std::string>& files, const IngestOptions& options) {
+// Reads `readers` in order (named `names`; a checkpoint with an empty key is a stream, which
+// is not recorded for resuming) and writes their rows to both stores.
+Result<IngestSummary> IngestSources(FeatureRepository& repo, const FeatureGroupDef& group,
+                                    const std::vector<std::string>& files,
+                                    std::vector<std::unique_ptr<RecordReader>> readers,
+                                    std::vector<FileCheckpoint> checkpoints, const IngestOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   IngestSummary summary;
-  SourceLayout layout{&group, &repo.EntityOf(group)};
-  // Open every file first: a missing or unreadable file stops the command before any write.
-  std::vector<std::unique_ptr<RecordReader>> readers;
-  std::vector<FileCheckpoint> checkpoints;
-  for (const auto& f : files) {
-    if (!std::filesystem::exists(f)) return Status::NotFound("input file " + f + " does not exist");
-    STRATA_ASSIGN_OR_RETURN(auto cp, LoadCheckpoint(repo, group, f));
-    STRATA_ASSIGN_OR_RETURN(auto r, OpenRecordReader(f, layout));
-    checkpoints.push_back(std::move(cp));
-    readers.push_back(std::move(r));
-  }
   DeadLetterSink dead_letters(repo.ResolvePath(".strata/rejected/" + RejectedFileName(group.name)));
   std::vector<SourceRecord> records;
   std::vector<FeatureRow> batch;
@@ -115,7 +106,7 @@ Result<IngestSummary> IngestFiles(FeatureRepository& repo, const FeatureGroupDef
     STRATA_RETURN_NOT_OK(dead_letters.Flush());
     std::vector<MetadataEntry> meta = std::move(finished);
     finished.clear();
-    if (in_file) meta.emplace_back(checkpoint.key, checkpoint.Encode());
+    if (in_file && !checkpoint.key.empty()) meta.emplace_back(checkpoint.key, checkpoint.Encode());
     const auto rows = static_cast<uint64_t>(writer->pending_rows());
     if (rows == 0 && meta.empty()) return Status::OK();
     STRATA_ASSIGN_OR_RETURN(uint64_t last, writer->Commit(meta));
@@ -127,7 +118,8 @@ Result<IngestSummary> IngestFiles(FeatureRepository& repo, const FeatureGroupDef
   for (size_t fi = 0; fi < files.size(); ++fi) {
     checkpoint = std::move(checkpoints[fi]);
     bool repeated = false;  // the same file named twice in one command is read once
-    for (size_t fj = 0; fj < fi; ++fj) repeated |= files[fj] == files[fi] || checkpoints[fj].key == checkpoint.key;
+    for (size_t fj = 0; fj < fi && !checkpoint.key.empty(); ++fj)
+      repeated |= files[fj] == files[fi] || checkpoints[fj].key == checkpoint.key;
     if (repeated) {
       summary.skipped_files.push_back(files[fi]);
       continue;
@@ -172,7 +164,7 @@ Result<IngestSummary> IngestFiles(FeatureRepository& repo, const FeatureGroupDef
     }
     checkpoint.complete = true;
     STRATA_RETURN_NOT_OK(commit(false));
-    finished.emplace_back(checkpoint.key, checkpoint.Encode());
+    if (!checkpoint.key.empty()) finished.emplace_back(checkpoint.key, checkpoint.Encode());
     in_file = false;
     for (const auto& c : reader.ignored_columns()) summary.ignored_columns.push_back(files[fi] + ": " + c);
   }
@@ -183,6 +175,35 @@ Result<IngestSummary> IngestFiles(FeatureRepository& repo, const FeatureGroupDef
   if (dead_letters.count() > 0) summary.rejected_path = dead_letters.path();
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;
+}
+
+}  // namespace
+
+Result<IngestSummary> IngestFiles(FeatureRepository& repo, const FeatureGroupDef& group,
+                                  const std::vector<std::string>& files, const IngestOptions& options) {
+  SourceLayout layout{&group, &repo.EntityOf(group)};
+  // Open every file first: a missing or unreadable file stops the command before any write.
+  std::vector<std::unique_ptr<RecordReader>> readers;
+  std::vector<FileCheckpoint> checkpoints;
+  for (const auto& f : files) {
+    if (!std::filesystem::exists(f)) return Status::NotFound("input file " + f + " does not exist");
+    STRATA_ASSIGN_OR_RETURN(auto cp, LoadCheckpoint(repo, group, f));
+    STRATA_ASSIGN_OR_RETURN(auto r, OpenRecordReader(f, layout));
+    checkpoints.push_back(std::move(cp));
+    readers.push_back(std::move(r));
+  }
+  return IngestSources(repo, group, files, std::move(readers), std::move(checkpoints), options);
+}
+
+Result<IngestSummary> IngestStream(FeatureRepository& repo, const FeatureGroupDef& group,
+                                   std::shared_ptr<arrow::RecordBatchReader> batches, const std::string& name,
+                                   const IngestOptions& options) {
+  SourceLayout layout{&group, &repo.EntityOf(group)};
+  std::vector<std::unique_ptr<RecordReader>> readers;
+  STRATA_ASSIGN_OR_RETURN(auto reader, OpenArrowStreamReader(std::move(batches), layout, name));
+  readers.push_back(std::move(reader));
+  std::vector<FileCheckpoint> checkpoints(1);
+  return IngestSources(repo, group, {name}, std::move(readers), std::move(checkpoints), options);
 }
 
 }  // namespace strata

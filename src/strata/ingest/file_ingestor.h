@@ -7,6 +7,8 @@
 // resumes where the last commit ended and a rerun of a finished, unchanged file ingests
 // nothing: no row is lost or written twice.
 
+#include <arrow/type_fwd.h>
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -44,5 +46,12 @@ struct IngestSummary {
 
 Result<IngestSummary> IngestFiles(FeatureRepository& repo, const FeatureGroupDef& group,
                                   const std::vector<std::string>& files, const IngestOptions& options = {});
+
+// The same for a stream of record batches in memory (named `name` in messages and dead
+// letters). There is no checkpoint: an interrupted call commits a prefix of the stream, and
+// calling again writes every row again.
+Result<IngestSummary> IngestStream(FeatureRepository& repo, const FeatureGroupDef& group,
+                                   std::shared_ptr<arrow::RecordBatchReader> batches, const std::string& name,
+                                   const IngestOptions& options = {});
 
 }  // namespace strata

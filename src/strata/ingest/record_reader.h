@@ -3,6 +3,8 @@
 // rows of one group. A bad row is returned as a rejected record with its position and the
 // reason; only a file that cannot be read at all is an error.
 
+#include <arrow/type_fwd.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +42,12 @@ struct SourceLayout {
 };
 
 Result<std::unique_ptr<RecordReader>> OpenRecordReader(const std::string& path, const SourceLayout& layout);
+
+// An Arrow record batch stream (a table handed over in memory); `name` stands for the source
+// in messages; `owner` is kept alive as long as the reader (what `batches` reads from).
+Result<std::unique_ptr<RecordReader>> OpenArrowStreamReader(std::shared_ptr<arrow::RecordBatchReader> batches,
+                                                            const SourceLayout& layout, const std::string& name,
+                                                            std::shared_ptr<void> owner = nullptr);
 
 // Internal constructors, one per format.
 Result<std::unique_ptr<RecordReader>> OpenCsvReader(const std::string& path, const SourceLayout& layout);
