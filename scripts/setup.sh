@@ -45,26 +45,6 @@ for jar in org/apache/iceberg/iceberg-spark-runtime-3.5_2.12/1.10.1/iceberg-spar
   fi
 done
 
-# PyTorch for `strata.torch`, its tests and the demo. PyPI's Linux wheels pull several GB of
-# CUDA libraries; Debian's python3-torch (1.13, CPU) costs about 40 s of apt here. Only its own
-# packages are linked into the venv (not all of Debian's dist-packages), and only when the venv
-# has no torch of its own (e.g. a CUDA wheel a user installed: that one is kept).
-TORCH_LINKS=.venv/debian-torch
-if ! .venv/bin/python -c 'import torch' 2>/dev/null || [ -d "$TORCH_LINKS" ]; then
-  if ! dpkg-query -W -f='${Status}' python3-torch 2>/dev/null | grep -q "install ok installed"; then
-    echo "setup: installing Debian's python3-torch (CPU)"
-    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-torch >/dev/null
-  fi
-  mkdir -p "$TORCH_LINKS"
-  for d in /usr/lib/python3/dist-packages/torch /usr/lib/python3/dist-packages/torch-*.egg-info \
-           /usr/lib/python3/dist-packages/torchgen /usr/lib/python3/dist-packages/functorch; do
-    [ -e "$d" ] && ln -sfn "$d" "$TORCH_LINKS/$(basename "$d")"
-  done
-  SITE=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-  echo "$(pwd)/$TORCH_LINKS" > "$SITE/debian-torch.pth"
-fi
-
 # `import strata` from the venv finds the package in the source tree (its native module is
 # built into python/strata/ by `make build`).
 SITE=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')

@@ -35,7 +35,7 @@ class Loader {
   Loader(nb::object source, const std::vector<std::string>& dense, bool dense_mask,
          const std::vector<std::pair<std::string, int64_t>>& sparse,
          const std::vector<std::tuple<std::string, int64_t, int64_t>>& sequences,
-         const std::vector<std::string>& embeddings, const std::string& label, const std::vector<std::string>& extra,
+         const std::vector<std::pair<std::string, int32_t>>& embeddings, const std::string& label, const std::vector<std::string>& extra,
          int64_t batch_size, bool shuffle, uint64_t seed, bool drop_last, int64_t shuffle_buffer, int shard, int num_shards,
          int threads, int prefetch, int64_t unit_rows) {
     loader::LoaderSpec spec;
@@ -43,7 +43,7 @@ class Loader {
     spec.dense_mask = dense_mask;
     for (const auto& [c, b] : sparse) spec.sparse.push_back({c, b});
     for (const auto& [c, n, b] : sequences) spec.sequences.push_back({c, n, b});
-    spec.embeddings = embeddings;
+    for (const auto& [c, d] : embeddings) spec.embeddings.push_back({c, d});
     spec.label = label;
     spec.extra = extra;
     loader::LoaderOptions options;
@@ -93,8 +93,8 @@ class Loader {
 void BindLoader(nb::module_& m) {
   nb::class_<Loader>(m, "Loader", "The C++ training-data loader behind strata.torch.TrainingDataset.")
       .def(nb::init<nb::object, const std::vector<std::string>&, bool, const std::vector<std::pair<std::string, int64_t>>&,
-                    const std::vector<std::tuple<std::string, int64_t, int64_t>>&, const std::vector<std::string>&,
-                    const std::string&, const std::vector<std::string>&, int64_t, bool, uint64_t, bool, int64_t, int, int,
+                    const std::vector<std::tuple<std::string, int64_t, int64_t>>&,
+                    const std::vector<std::pair<std::string, int32_t>>&, const std::string&, const std::vector<std::string>&, int64_t, bool, uint64_t, bool, int64_t, int, int,
                     int, int, int64_t>(),
            nb::arg("source"), nb::arg("dense"), nb::arg("dense_mask"), nb::arg("sparse"), nb::arg("sequences"),
            nb::arg("embeddings"), nb::arg("label"), nb::arg("extra"), nb::arg("batch_size"), nb::arg("shuffle"),

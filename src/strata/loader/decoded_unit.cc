@@ -85,8 +85,13 @@ Result<std::shared_ptr<arrow::Array>> Normalize(const std::shared_ptr<arrow::Arr
           arrow::list(child->type()), list.length(), list.value_offsets(), child, list.null_bitmap(), list.null_count(),
           list.offset()));
     }
-    case ColumnLayout::kFixedFloat32List:
-      return CastTo(source, arrow::fixed_size_list(arrow::float32(), c.width), c.name);
+    case ColumnLayout::kFixedFloat32List: {
+      auto cast = CastTo(source, arrow::fixed_size_list(arrow::float32(), c.width), c.name);
+      if (!cast.ok() && source->type_id() != arrow::Type::FIXED_SIZE_LIST)
+        return Status::InvalidArgument("embedding column '" + c.name + "' has a value that is not " +
+                                       std::to_string(c.width) + " floats long");
+      return cast;
+    }
   }
   return Status::Internal("unknown column layout");
 }

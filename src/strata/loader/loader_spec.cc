@@ -108,12 +108,24 @@ Result<std::vector<ResolvedColumn>> ResolveColumns(const LoaderSpec& spec, const
     c.layout = arrow::is_floating(item->id()) ? ColumnLayout::kFloat32List : ColumnLayout::kInt64List;
     out.push_back(std::move(c));
   }
-  for (const auto& name : spec.embeddings) {
-    STRATA_ASSIGN_OR_RETURN(auto c, r.Find(ColumnRole::kEmbedding, name, "embedding"));
+  for (const auto& e : spec.embeddings) {
+    STRATA_ASSIGN_OR_RETURN(auto c, r.Find(ColumnRole::kEmbedding, e.column, "embedding"));
     const arrow::DataType& t = r.TypeOf(c);
-    if (t.id() != arrow::Type::FIXED_SIZE_LIST || !arrow::is_floating(ListValueType(t)->id()))
-      return r.Refuse(c, "embedding", "a fixed-size list of floats (e.g. fixed_size_list<float, 64>)");
-    c.width = static_cast<const arrow::FixedSizeListType&>(t).list_size();
+    const arrow::DataType* item = ListValueType(t);
+    if (item == nullptr || !arrow::is_floating(item->id()) || t.id() == arrow::Type::LIST_VIEW)
+      return r.Refuse(c, "embedding", "a fixed-size list of floats (e.g. fixed_size_list<float, 64>) or a list of floats");
+    if (e.width < 0) return Status::InvalidArgument("embedding column '" + e.column + "': its dimension must be positive");
+    if (t.id() == arrow::Type::FIXED_SIZE_LIST) {
+      c.width = static_cast<const arrow::FixedSizeListType&>(t).list_size();
+      if (e.width != 0 && e.width != c.width)
+        return Status::InvalidArgument("embedding column '" + e.column + "' has dimension " + std::to_string(c.width) +
+                                       ", not " + std::to_string(e.width));
+    } else if (e.width == 0) {
+      return Status::InvalidArgument("embedding column '" + e.column + "' is " + t.ToString() +
+                                     ": give its dimension (embeddings={'" + e.column + "': D}), every value must have it");
+    } else {
+      c.width = e.width;
+    }
     c.layout = ColumnLayout::kFixedFloat32List;
     out.push_back(std::move(c));
   }

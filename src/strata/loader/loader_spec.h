@@ -29,12 +29,19 @@ struct SequenceColumn {
   int64_t buckets = 0;
 };
 
+// An embedding column: fixed_size_list<float, D>, or list<float> whose every value has
+// `width` floats (Parquet files written without Arrow's schema read back as lists).
+struct EmbeddingColumn {
+  std::string column;
+  int32_t width = 0;  // 0: from the fixed-size list type
+};
+
 struct LoaderSpec {
   std::vector<std::string> dense;          // numeric scalars -> "dense" float32 [B, D]
   bool dense_mask = false;                 // also "dense_mask" uint8 [B, D], 1 where present
   std::vector<SparseColumn> sparse;        // -> "<col>.values" int64 [nnz], "<col>.offsets" int64 [B]
   std::vector<SequenceColumn> sequences;   // -> "<col>" [B, N] (int64 or float32), "<col>.lengths" int64 [B]
-  std::vector<std::string> embeddings;     // fixed_size_list<float> -> "<col>" float32 [B, D]
+  std::vector<EmbeddingColumn> embeddings; // -> "<col>" float32 [B, D]
   std::string label;                       // numeric -> "label" float32 [B]
   std::vector<std::string> extra;          // integer/timestamp -> int64 [B], floating -> float32 [B]
 };
