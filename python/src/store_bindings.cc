@@ -79,14 +79,15 @@ class Store {
   Store(std::string dir, bool read_only) : dir_(std::move(dir)), read_only_(read_only) { Reopen(); }
 
   std::vector<std::string> apply(bool dry_run) {
-    std::vector<std::string> changes = WithoutGil([&]() -> Result<std::vector<std::string>> {
-      repo_.reset();  // the registry and stores are reopened with what was applied
+    return WithoutGil([&]() -> Result<std::vector<std::string>> {
+      repo_.reset();  // reopened below with what was applied (or, on a refusal, as it was)
       auto plan = FeatureRepository::Apply(dir_, dry_run);
+      auto reopened = FeatureRepository::Open(dir_, {.read_only = read_only_});
+      if (reopened.ok()) repo_ = std::move(*reopened);
       if (!plan.ok()) return plan.status();
+      if (!reopened.ok()) return reopened.status();
       return plan->changes;
     });
-    Reopen();
-    return changes;
   }
 
   nb::dict ingest(const std::string& group_name, nb::object source, int64_t commit_rows, size_t batch_rows) {
@@ -241,6 +242,15 @@ class Store {
 }  // namespace
 
 void BindStore(nb::module_& m) {
+  m.def(
+      "apply",
+      [](const std::string& dir, bool dry_run) {
+        return WithoutGil([&]() -> Result<std::vector<std::string>> {
+          STRATA_ASSIGN_OR_RETURN(auto plan, FeatureRepository::Apply(dir, dry_run));
+          return plan.changes;
+        });
+      },
+      nb::arg("dir"), nb::arg("dry_run") = false, "Validates and registers strata.yaml; returns the plan.");
   nb::class_<Store>(m, "Store", "An embedded feature repository; use strata.open().")
       .def(nb::init<std::string, bool>(), nb::arg("dir"), nb::arg("read_only") = false)
       .def_prop_ro("dir", &Store::dir)

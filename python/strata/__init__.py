@@ -29,6 +29,7 @@ from .errors import (
 
 __all__ = [
     "open",
+    "apply",
     "Store",
     "training_set",
     "StrataError",
@@ -250,6 +251,12 @@ def open(repo: PathLike = ".", *, read_only: bool = False) -> Store:  # noqa: A0
     """Opens the feature repository at `repo` (a directory with strata.yaml that `strata apply`
     or Store.apply() registered). Raises FailedPreconditionError if it was never applied."""
     return Store(_strata.Store(os.fspath(repo), read_only))
+
+
+def apply(repo: PathLike = ".", *, dry_run: bool = False) -> List[str]:
+    """Validates the repository's strata.yaml and registers it (the first time: creates the
+    stores), like `strata apply`. Returns the plan, one line per change."""
+    return list(_strata.apply(os.fspath(repo), dry_run))
 
 
 def training_set(
