@@ -3,7 +3,7 @@ JOBS ?= 2
 BUILD ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: setup build test test-asan test-tsan demo bench bench-offline bench-pit clean
+.PHONY: setup build test test-asan test-tsan demo bench bench-offline bench-pit bench-loader wheel clean
 
 setup:
 	@bash scripts/setup.sh
@@ -46,6 +46,10 @@ bench-offline: build
 # ASOF JOIN, pandas merge_asof and Feast (its own venv, .venv-feast) side by side.
 bench-pit: build
 	.venv/bin/python bench/pit_join/run.py --scale 1 --runs 3
+
+# The Python package as a wheel (scikit-build-core over the same CMake tree), into dist/.
+wheel: setup
+	.venv/bin/pip wheel . --no-build-isolation --no-deps -w dist
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan

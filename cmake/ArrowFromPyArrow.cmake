@@ -19,7 +19,12 @@ if(Arrow_FOUND AND Parquet_FOUND)
   return()
 endif()
 
-set(STRATA_PYTHON "${CMAKE_SOURCE_DIR}/.venv/bin/python" CACHE FILEPATH "Python with pyarrow")
+if(SKBUILD)
+  # pip install .: the build environment's interpreter, which has pyarrow (a build requirement).
+  set(STRATA_PYTHON "${Python_EXECUTABLE}" CACHE FILEPATH "Python with pyarrow")
+else()
+  set(STRATA_PYTHON "${CMAKE_SOURCE_DIR}/.venv/bin/python" CACHE FILEPATH "Python with pyarrow")
+endif()
 execute_process(
   COMMAND ${STRATA_PYTHON} -c "import pyarrow as pa; print(pa.get_include()); print(pa.get_library_dirs()[0]); print(pa.__version__)"
   OUTPUT_VARIABLE _pa_out RESULT_VARIABLE _pa_rc OUTPUT_STRIP_TRAILING_WHITESPACE)
