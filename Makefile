@@ -47,6 +47,11 @@ bench-offline: build
 bench-pit: build
 	.venv/bin/python bench/pit_join/run.py --scale 1 --runs 3
 
+# One epoch of a 20M-row training set into torch tensors: strata.torch against a DataLoader over
+# a map-style dataset, a vectorized pyarrow iterator and pyarrow's decoding alone (about 25 minutes).
+bench-loader: build
+	.venv/bin/python bench/loader/run.py --rows 20000000 --runs 3
+
 # The Python package as a wheel (scikit-build-core over the same CMake tree), into dist/.
 wheel: setup
 	.venv/bin/pip wheel . --no-build-isolation --no-deps -w dist

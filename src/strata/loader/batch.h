@@ -2,6 +2,8 @@
 // A training batch as host tensors: dense, aligned buffers that Python hands to PyTorch
 // through DLPack without copying (the buffer lives as long as any tensor viewing it).
 
+#include <arrow/memory_pool.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -21,8 +23,10 @@ struct HostTensor {
   T* As() const { return static_cast<T*>(data.get()); }
 };
 
-// A zeroed or uninitialized 64-byte aligned tensor of `shape`.
-HostTensor AllocateTensor(std::string name, DType dtype, std::vector<int64_t> shape, bool zeroed);
+// A zeroed or uninitialized 64-byte aligned tensor of `shape`, from `pool` (kept alive by the
+// tensor: it may outlive the loader, in Python).
+HostTensor AllocateTensor(std::string name, DType dtype, std::vector<int64_t> shape, bool zeroed,
+                          const std::shared_ptr<arrow::MemoryPool>& pool);
 
 struct Batch {
   int64_t rows = 0;

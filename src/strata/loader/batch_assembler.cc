@@ -1,28 +1,29 @@
 #include "strata/loader/batch_assembler.h"
 
-#include <cstdlib>
 #include <cstring>
 
 namespace strata::loader {
 
-HostTensor AllocateTensor(std::string name, DType dtype, std::vector<int64_t> shape, bool zeroed) {
+HostTensor AllocateTensor(std::string name, DType dtype, std::vector<int64_t> shape, bool zeroed,
+                          const std::shared_ptr<arrow::MemoryPool>& pool) {
   int64_t count = 1;
   for (int64_t d : shape) count *= d;
-  const size_t item = dtype == DType::kUInt8 ? 1 : dtype == DType::kFloat32 ? 4 : 8;
-  const size_t bytes = std::max<size_t>(64, (static_cast<size_t>(count) * item + 63) / 64 * 64);
-  void* p = std::aligned_alloc(64, bytes);
-  if (p == nullptr) throw std::bad_alloc();
-  if (zeroed) std::memset(p, 0, bytes);
+  const int64_t item = dtype == DType::kUInt8 ? 1 : dtype == DType::kFloat32 ? 4 : 8;
+  const int64_t bytes = std::max<int64_t>(64, (count * item + 63) / 64 * 64);
+  uint8_t* p = nullptr;
+  if (!pool->Allocate(bytes, 64, &p).ok()) throw std::bad_alloc();
+  if (zeroed) std::memset(p, 0, static_cast<size_t>(bytes));
   HostTensor t;
   t.name = std::move(name);
   t.dtype = dtype;
   t.shape = std::move(shape);
-  t.data = std::shared_ptr<void>(p, std::free);
+  t.data = std::shared_ptr<void>(p, [pool, bytes](void* q) { pool->Free(static_cast<uint8_t*>(q), bytes, 64); });
   return t;
 }
 
-BatchAssembler::BatchAssembler(std::vector<ResolvedColumn> columns, bool dense_mask)
-    : columns_(std::move(columns)), dense_mask_(dense_mask) {
+BatchAssembler::BatchAssembler(std::vector<ResolvedColumn> columns, bool dense_mask,
+                               std::shared_ptr<arrow::MemoryPool> pool)
+    : columns_(std::move(columns)), dense_mask_(dense_mask), pool_(std::move(pool)) {
   for (size_t c = 0; c < columns_.size(); ++c)
     if (columns_[c].role == ColumnRole::kDense) dense_.push_back(c);
 }
@@ -47,20 +48,15 @@ Batch BatchAssembler::Assemble(std::span<const RowRef> rows) const {
 void BatchAssembler::Dense(std::span<const RowRef> rows, Batch* out) const {
   const int64_t B = static_cast<int64_t>(rows.size());
   const int64_t D = static_cast<int64_t>(dense_.size());
-  HostTensor values = AllocateTensor("dense", DType::kFloat32, {B, D}, false);
+  HostTensor values = Allocate("dense", DType::kFloat32, {B, D}, false);
   HostTensor mask;
-  if (dense_mask_) mask = AllocateTensor("dense_mask", DType::kUInt8, {B, D}, false);
+  if (dense_mask_) mask = Allocate("dense_mask", DType::kUInt8, {B, D}, false);
   float* v = values.As<float>();
   uint8_t* m = dense_mask_ ? mask.As<uint8_t>() : nullptr;
-  // Column by column: each column's view is looked up once per row, its writes are strided.
-  for (int64_t d = 0; d < D; ++d) {
-    const size_t c = dense_[static_cast<size_t>(d)];
-    for (int64_t b = 0; b < B; ++b) {
-      const ColumnView& view = rows[b].unit->view(c);
-      const bool valid = view.Valid(rows[b].row);
-      v[b * D + d] = valid ? view.As<float>()[rows[b].row] : 0.0f;
-      if (m) m[b * D + d] = valid;
-    }
+  for (int64_t b = 0; b < B; ++b) {
+    const DecodedUnit& unit = *rows[b].unit;
+    std::memcpy(v + b * D, unit.dense_row(rows[b].row), static_cast<size_t>(D) * sizeof(float));
+    if (m) std::memcpy(m + b * D, unit.dense_present_row(rows[b].row), static_cast<size_t>(D));
   }
   out->tensors.push_back(std::move(values));
   if (dense_mask_) out->tensors.push_back(std::move(mask));
@@ -69,7 +65,7 @@ void BatchAssembler::Dense(std::span<const RowRef> rows, Batch* out) const {
 void BatchAssembler::Sparse(size_t c, std::span<const RowRef> rows, Batch* out) const {
   const ResolvedColumn& col = columns_[c];
   const int64_t B = static_cast<int64_t>(rows.size());
-  HostTensor offsets = AllocateTensor(col.name + ".offsets", DType::kInt64, {B}, false);
+  HostTensor offsets = Allocate(col.name + ".offsets", DType::kInt64, {B}, false);
   int64_t* off = offsets.As<int64_t>();
   int64_t nnz = 0;
   const bool is_list = col.layout == ColumnLayout::kInt64List;
@@ -80,7 +76,7 @@ void BatchAssembler::Sparse(size_t c, std::span<const RowRef> rows, Batch* out) 
     if (!view.Valid(r)) continue;
     nnz += is_list ? view.offsets[r + 1] - view.offsets[r] : 1;
   }
-  HostTensor values = AllocateTensor(col.name + ".values", DType::kInt64, {nnz}, false);
+  HostTensor values = Allocate(col.name + ".values", DType::kInt64, {nnz}, false);
   int64_t* val = values.As<int64_t>();
   int64_t n = 0;
   for (int64_t b = 0; b < B; ++b) {
@@ -113,8 +109,8 @@ void BatchAssembler::Sequence(size_t c, std::span<const RowRef> rows, Batch* out
   const int64_t N = col.length;
   const bool floats = col.layout == ColumnLayout::kFloat32List;
   const size_t item = floats ? sizeof(float) : sizeof(int64_t);
-  HostTensor padded = AllocateTensor(col.name, floats ? DType::kFloat32 : DType::kInt64, {B, N}, true);
-  HostTensor lengths = AllocateTensor(col.name + ".lengths", DType::kInt64, {B}, false);
+  HostTensor padded = Allocate(col.name, floats ? DType::kFloat32 : DType::kInt64, {B, N}, true);
+  HostTensor lengths = Allocate(col.name + ".lengths", DType::kInt64, {B}, false);
   auto* dst = static_cast<uint8_t*>(padded.data.get());
   int64_t* len = lengths.As<int64_t>();
   for (int64_t b = 0; b < B; ++b) {
@@ -141,7 +137,7 @@ void BatchAssembler::Embedding(size_t c, std::span<const RowRef> rows, Batch* ou
   const ResolvedColumn& col = columns_[c];
   const int64_t B = static_cast<int64_t>(rows.size());
   const int64_t D = col.width;
-  HostTensor t = AllocateTensor(col.name, DType::kFloat32, {B, D}, false);
+  HostTensor t = Allocate(col.name, DType::kFloat32, {B, D}, false);
   float* dst = t.As<float>();
   for (int64_t b = 0; b < B; ++b) {
     const ColumnView& view = rows[b].unit->view(c);
@@ -164,7 +160,7 @@ void BatchAssembler::Scalar(size_t c, const std::string& name, std::span<const R
   const ResolvedColumn& col = columns_[c];
   const int64_t B = static_cast<int64_t>(rows.size());
   if (col.layout == ColumnLayout::kInt64) {
-    HostTensor t = AllocateTensor(name, DType::kInt64, {B}, false);
+    HostTensor t = Allocate(name, DType::kInt64, {B}, false);
     int64_t* dst = t.As<int64_t>();
     for (int64_t b = 0; b < B; ++b) {
       const ColumnView& view = rows[b].unit->view(c);
@@ -173,7 +169,7 @@ void BatchAssembler::Scalar(size_t c, const std::string& name, std::span<const R
     out->tensors.push_back(std::move(t));
     return;
   }
-  HostTensor t = AllocateTensor(name, DType::kFloat32, {B}, false);
+  HostTensor t = Allocate(name, DType::kFloat32, {B}, false);
   float* dst = t.As<float>();
   for (int64_t b = 0; b < B; ++b) {
     const ColumnView& view = rows[b].unit->view(c);

@@ -20,11 +20,14 @@ namespace strata::loader {
 struct RowRef {
   const DecodedUnit* unit = nullptr;
   int64_t row = 0;
+  int32_t unit_index = 0;  // the source unit: orders a batch's rows deterministically
+
+  bool operator<(const RowRef& o) const { return unit_index != o.unit_index ? unit_index < o.unit_index : row < o.row; }
 };
 
 class BatchAssembler {
  public:
-  BatchAssembler(std::vector<ResolvedColumn> columns, bool dense_mask);
+  BatchAssembler(std::vector<ResolvedColumn> columns, bool dense_mask, std::shared_ptr<arrow::MemoryPool> pool);
 
   Batch Assemble(std::span<const RowRef> rows) const;
 
@@ -34,10 +37,14 @@ class BatchAssembler {
   void Sequence(size_t c, std::span<const RowRef> rows, Batch* out) const;
   void Embedding(size_t c, std::span<const RowRef> rows, Batch* out) const;
   void Scalar(size_t c, const std::string& name, std::span<const RowRef> rows, Batch* out) const;
+  HostTensor Allocate(std::string name, DType dtype, std::vector<int64_t> shape, bool zeroed) const {
+    return AllocateTensor(std::move(name), dtype, std::move(shape), zeroed, pool_);
+  }
 
   std::vector<ResolvedColumn> columns_;
   std::vector<size_t> dense_;  // indices of the dense columns
   bool dense_mask_ = false;
+  std::shared_ptr<arrow::MemoryPool> pool_;
 };
 
 }  // namespace strata::loader

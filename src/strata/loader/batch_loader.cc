@@ -36,7 +36,11 @@ Result<std::unique_ptr<BatchLoader>> BatchLoader::Open(std::shared_ptr<arrow::Ta
 
 BatchLoader::BatchLoader(std::unique_ptr<UnitSource> source, std::vector<ResolvedColumn> columns, const LoaderSpec& spec,
                          const LoaderOptions& options)
-    : source_(std::move(source)), columns_(std::move(columns)), assembler_(columns_, spec.dense_mask), options_(options) {
+    : source_(std::move(source)),
+      pool_(std::make_shared<RecyclingMemoryPool>()),
+      columns_(std::move(columns)),
+      assembler_(columns_, spec.dense_mask, pool_),
+      options_(options) {
   threads_ = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   for (const auto& c : columns_) fields_.push_back(c.field);
   std::sort(fields_.begin(), fields_.end());
@@ -170,13 +174,17 @@ void BatchLoader::Coordinate(EpochPlan plan, int64_t start_row) {
     // The window's rows in unit order, then handed out in the plan's order.
     std::vector<RowRef> rows;
     rows.reserve(static_cast<size_t>(window.rows));
-    for (const auto& u : units)
-      for (int64_t r = 0; r < u->rows(); ++r) rows.push_back({u.get(), r});
+    for (int i = 0; i < n; ++i)
+      for (int64_t r = 0; r < units[static_cast<size_t>(i)]->rows(); ++r)
+        rows.push_back({units[static_cast<size_t>(i)].get(), r, window.units[static_cast<size_t>(i)]});
     const std::vector<uint32_t> order = plan.RowOrder(w);
     for (int64_t j = position - window.first_row; j < window.rows; ++j) {
       if (pending.rows.empty()) pending.rows.reserve(static_cast<size_t>(batch));
       pending.rows.push_back(rows[order[static_cast<size_t>(j)]]);
       if (static_cast<int64_t>(pending.rows.size()) == batch) {
+        // Which rows make a batch is the shuffle; their order inside it is not (a gradient
+        // sums over the batch). Gathering them in storage order is several times faster.
+        if (options_.plan.shuffle) std::sort(pending.rows.begin(), pending.rows.end());
         pending.end_row = window.first_row + j + 1;
         pending.keep.insert(pending.keep.end(), units.begin(), units.end());
         lock.lock();
@@ -190,6 +198,7 @@ void BatchLoader::Coordinate(EpochPlan plan, int64_t start_row) {
     lock.lock();
   }
   if (!pending.rows.empty() && !options_.drop_last) {
+    if (options_.plan.shuffle) std::sort(pending.rows.begin(), pending.rows.end());
     pending.end_row = plan.rows();
     Emit(std::move(pending), lock);
   }
@@ -202,7 +211,9 @@ void BatchLoader::Work() {
   while (true) {
     cv_.wait(lock, [&] { return stop_ || !jobs_.empty() || !decode_queue_.empty(); });
     if (stop_) return;
-    if (!jobs_.empty()) {  // assembling first: it frees windows and feeds the trainer
+    // Assemble while the trainer has fewer than two batches waiting; otherwise decode ahead,
+    // so that reading the next shuffle window overlaps with assembling this one.
+    if (!jobs_.empty() && (decode_queue_.empty() || ready_.size() < 2)) {
       Job job = std::move(jobs_.front());
       jobs_.pop_front();
       lock.unlock();
@@ -218,12 +229,12 @@ void BatchLoader::Work() {
     const DecodeTask task = decode_queue_.front();
     decode_queue_.pop_front();
     lock.unlock();
-    auto columns = source_->Read(task.unit, fields_);
+    auto columns = source_->Read(task.unit, fields_, pool_.get());
     Result<std::shared_ptr<DecodedUnit>> decoded = columns.status();
     if (columns.ok()) {
       std::vector<std::shared_ptr<arrow::Array>> per_column;
       for (size_t slot : field_slot_) per_column.push_back((*columns)[slot]);
-      decoded = DecodedUnit::Make(per_column, columns_);
+      decoded = DecodedUnit::Make(per_column, columns_, pool_.get());
     }
     lock.lock();
     if (!decoded.ok()) {

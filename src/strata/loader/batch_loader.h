@@ -20,6 +20,7 @@
 #include "strata/loader/batch_assembler.h"
 #include "strata/loader/epoch_plan.h"
 #include "strata/loader/loader_spec.h"
+#include "strata/loader/recycling_memory_pool.h"
 #include "strata/loader/unit_source.h"
 
 namespace strata::loader {
@@ -71,6 +72,7 @@ class BatchLoader {
   void Emit(Job job, std::unique_lock<std::mutex>& lock);
 
   std::unique_ptr<UnitSource> source_;
+  std::shared_ptr<RecyclingMemoryPool> pool_;  // decoded units and batch tensors
   std::vector<ResolvedColumn> columns_;
   std::vector<int> fields_;          // distinct source fields read, sorted
   std::vector<size_t> field_slot_;   // per column: its index in fields_

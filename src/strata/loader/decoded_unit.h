@@ -39,15 +39,25 @@ class DecodedUnit {
  public:
   // `columns[i]` is the source column of `resolved[i]` (one chunk each).
   static Result<std::shared_ptr<DecodedUnit>> Make(const std::vector<std::shared_ptr<arrow::Array>>& columns,
-                                                   const std::vector<ResolvedColumn>& resolved);
+                                                   const std::vector<ResolvedColumn>& resolved, arrow::MemoryPool* pool);
 
   int64_t rows() const { return rows_; }
   const ColumnView& view(size_t column) const { return views_[column]; }
+  // The dense columns as a row-major matrix [rows, D] (nulls as 0), and 1/0 presence beside it:
+  // a shuffled batch then copies one contiguous row instead of gathering D scattered values.
+  const float* dense_row(int64_t row) const { return dense_ + row * dense_width_; }
+  const uint8_t* dense_present_row(int64_t row) const { return dense_present_ + row * dense_width_; }
 
  private:
+  Status TransposeDense(const std::vector<std::shared_ptr<arrow::Array>>& dense, arrow::MemoryPool* pool);
+
   int64_t rows_ = 0;
   std::vector<std::shared_ptr<arrow::Array>> arrays_;  // normalized; own the buffers the views point into
   std::vector<ColumnView> views_;
+  int64_t dense_width_ = 0;
+  std::shared_ptr<arrow::Buffer> dense_buffer_, dense_present_buffer_;
+  const float* dense_ = nullptr;
+  const uint8_t* dense_present_ = nullptr;
 };
 
 // The bucket of an integer id (a 64-bit mix, then modulo) and of a string id (XXH3).

@@ -17,9 +17,9 @@ namespace strata::loader {
 
 namespace {
 
-Result<std::shared_ptr<arrow::Array>> OneChunk(const arrow::ChunkedArray& column) {
+Result<std::shared_ptr<arrow::Array>> OneChunk(const arrow::ChunkedArray& column, arrow::MemoryPool* pool) {
   if (column.num_chunks() == 1) return column.chunk(0);
-  auto combined = arrow::Concatenate(column.chunks());
+  auto combined = arrow::Concatenate(column.chunks(), pool);
   if (!combined.ok()) return FromArrow(combined.status(), "combining column chunks");
   return *combined;
 }
@@ -68,7 +68,8 @@ class ParquetUnits final : public UnitSource {
     return Status::OK();
   }
 
-  Result<std::vector<std::shared_ptr<arrow::Array>>> Read(int u, const std::vector<int>& fields) const override {
+  Result<std::vector<std::shared_ptr<arrow::Array>>> Read(int u, const std::vector<int>& fields,
+                                                           arrow::MemoryPool* pool) const override {
     const Unit& unit = units_[static_cast<size_t>(u)];
     const std::string& path = files_[static_cast<size_t>(unit.source)];
     std::shared_ptr<arrow::Table> table;
@@ -76,9 +77,9 @@ class ParquetUnits final : public UnitSource {
       auto file = arrow::io::ReadableFile::Open(path);
       if (!file.ok()) return FromArrow(file.status(), path);
       parquet::arrow::FileReaderBuilder builder;
-      auto st = builder.Open(*file, parquet::default_reader_properties(), metadata_[static_cast<size_t>(unit.source)]);
+      auto st = builder.Open(*file, parquet::ReaderProperties(pool), metadata_[static_cast<size_t>(unit.source)]);
       if (!st.ok()) return FromArrow(st, path);
-      auto reader = builder.Build();
+      auto reader = builder.memory_pool(pool)->Build();
       if (!reader.ok()) return FromArrow(reader.status(), path);
       auto leaves = (*reader)->manifest().GetFieldIndices(fields);
       if (!leaves.ok()) return FromArrow(leaves.status(), path);
@@ -90,7 +91,7 @@ class ParquetUnits final : public UnitSource {
     }
     std::vector<std::shared_ptr<arrow::Array>> out;
     for (int c = 0; c < table->num_columns(); ++c) {
-      STRATA_ASSIGN_OR_RETURN(auto a, OneChunk(*table->column(c)));
+      STRATA_ASSIGN_OR_RETURN(auto a, OneChunk(*table->column(c), pool));
       out.push_back(std::move(a));
     }
     return out;
@@ -109,12 +110,13 @@ class TableSlices final : public UnitSource {
       units_.push_back({0, static_cast<int>(i), std::min(unit_rows_, table_->num_rows() - start)});
   }
 
-  Result<std::vector<std::shared_ptr<arrow::Array>>> Read(int u, const std::vector<int>& fields) const override {
+  Result<std::vector<std::shared_ptr<arrow::Array>>> Read(int u, const std::vector<int>& fields,
+                                                           arrow::MemoryPool* pool) const override {
     const int64_t start = static_cast<int64_t>(u) * unit_rows_;
     const int64_t rows = units_[static_cast<size_t>(u)].rows;
     std::vector<std::shared_ptr<arrow::Array>> out;
     for (int f : fields) {
-      STRATA_ASSIGN_OR_RETURN(auto a, OneChunk(*table_->column(f)->Slice(start, rows)));
+      STRATA_ASSIGN_OR_RETURN(auto a, OneChunk(*table_->column(f)->Slice(start, rows), pool));
       out.push_back(std::move(a));
     }
     return out;

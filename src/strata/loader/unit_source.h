@@ -21,7 +21,8 @@ class UnitSource {
   const std::shared_ptr<arrow::Schema>& schema() const { return schema_; }
   // Reads the top-level `fields` of unit `u` (sorted, distinct), one array per field.
   // Safe to call from several threads at once.
-  virtual Result<std::vector<std::shared_ptr<arrow::Array>>> Read(int u, const std::vector<int>& fields) const = 0;
+  virtual Result<std::vector<std::shared_ptr<arrow::Array>>> Read(int u, const std::vector<int>& fields,
+                                                                   arrow::MemoryPool* pool) const = 0;
 
  protected:
   std::vector<Unit> units_;
