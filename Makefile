@@ -26,11 +26,12 @@ test-asan: setup
 # ThreadSanitizer over the tests whose threads share a store.
 test-tsan: setup
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSTRATA_SANITIZE=thread
-	cmake --build build-tsan -j $(JOBS) --target online_store_test ingest_test offline_test training_test
+	cmake --build build-tsan -j $(JOBS) --target online_store_test ingest_test offline_test training_test loader_test
 	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan.supp)" build-tsan/bin/online_store_test --gtest_filter='*Concurrency*'
 	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan.supp)" build-tsan/bin/ingest_test --gtest_filter='*Reruns*:*WriteSeq*'
 	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan.supp)" build-tsan/bin/offline_test --gtest_filter='*Racing*:*IngestWrites*'
 	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan.supp)" build-tsan/bin/training_test --gtest_filter='*BruteForce*:*Spills*'
+	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan.supp)" build-tsan/bin/loader_test
 
 demo: build
 	bash examples/demo.sh

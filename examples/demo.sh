@@ -49,4 +49,18 @@ $PY -c "
 import strata
 t = strata.training_set('$REPO', '$REPO/spine.parquet', 'user_profile:age,user_clicks:item_id@5')
 print(t.slice(0, 5).to_pandas().to_string())"
-printf '\nThe PyTorch loader is the next milestone (docs/roadmap.md).\n'
+step "PyTorch: one shuffled epoch of the training set as tensors (strata.torch, C++ threads)"
+$PY -c "
+import time
+import strata.torch as st
+ds = st.TrainingDataset('$REPO/train.parquet', batch_size=4096, label='label',
+                        dense=['user_profile__age', 'user_profile__ctr_7d'], dense_mask=True,
+                        sparse={'item_id': 100_000, 'user_profile__country': 1_000},
+                        sequences={'user_clicks__item_id': 5}, embeddings=['item_embedding__vec'])
+t, rows = time.perf_counter(), 0
+for batch in ds:
+    rows += len(batch['label'])
+secs = time.perf_counter() - t
+for k, v in batch.items():
+    print(f'  {k:24s}', tuple(v.shape) if hasattr(v, 'shape') else [tuple(x.shape) for x in v], v.dtype if hasattr(v, 'dtype') else '')
+print(f'{rows:,} rows in {secs:.2f}s ({rows / secs:,.0f} samples/s)')"

@@ -8,6 +8,7 @@
 #include <parquet/arrow/writer.h>
 
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 #include <set>
 
@@ -285,6 +286,34 @@ TEST(BatchLoaderTest, EmptyInputYieldsNoBatch) {
   auto loader = BatchLoader::Open(MakeTable(0), Spec(), LoaderOptions{});
   ASSERT_TRUE(loader.ok());
   EXPECT_TRUE(ReadAll(**loader, 0).empty());
+}
+
+TEST(RecyclingMemoryPoolTest, ReusesLargeBlocksWithinItsBound) {
+  RecyclingMemoryPool pool;
+  EXPECT_EQ(RecyclingMemoryPool::SizeClass(1000), 1000);  // small: left to the allocator
+  const int64_t big = 3 << 20;
+  EXPECT_GE(RecyclingMemoryPool::SizeClass(big + 1), big + 1);
+  EXPECT_LE(RecyclingMemoryPool::SizeClass(big + 1), (big + 1) * 5 / 4);
+  uint8_t* a = nullptr;
+  ASSERT_TRUE(pool.Allocate(big, 64, &a).ok());
+  std::memset(a, 7, static_cast<size_t>(big));
+  pool.Free(a, big, 64);
+  EXPECT_EQ(pool.cached_bytes(), RecyclingMemoryPool::SizeClass(big));
+  uint8_t* b = nullptr;
+  ASSERT_TRUE(pool.Allocate(big - 100, 64, &b).ok());  // the same class: the same block
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(pool.cached_bytes(), 0);
+  // Growing keeps the contents; shrinking within the class keeps the block.
+  ASSERT_TRUE(pool.Reallocate(big - 100, 4 * big, 64, &b).ok());
+  EXPECT_EQ(b[big - 101], 7);
+  uint8_t* c = b;
+  ASSERT_TRUE(pool.Reallocate(4 * big, 4 * big - 10, 64, &c).ok());
+  EXPECT_EQ(c, b);
+  EXPECT_EQ(pool.bytes_allocated(), RecyclingMemoryPool::SizeClass(4 * big));
+  pool.Free(c, 4 * big - 10, 64);
+  // The cache never holds more than was in use at the peak.
+  EXPECT_LE(pool.cached_bytes(), pool.max_memory());
+  EXPECT_EQ(pool.bytes_allocated(), 0);
 }
 
 }  // namespace

@@ -30,8 +30,9 @@ class ParquetFileWriter final : public TableFileWriter {
       }
     }
     auto props = builder.build();
-    // Columns are encoded and compressed in parallel.
-    auto arrow_props = parquet::ArrowWriterProperties::Builder().set_use_threads(true)->build();
+    // Columns are encoded and compressed in parallel. The Arrow schema goes in the footer, so
+    // that readers get the exact types back (embeddings as fixed-size lists, not plain lists).
+    auto arrow_props = parquet::ArrowWriterProperties::Builder().set_use_threads(true)->store_schema()->build();
     auto w = parquet::arrow::FileWriter::Open(*schema, arrow::default_memory_pool(), sink_, props, arrow_props);
     if (!w.ok()) return Status::IOError("cannot write " + path + ": " + w.status().ToString());
     writer_ = std::move(*w);
