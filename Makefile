@@ -23,7 +23,10 @@ test-asan: setup
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 
-# ThreadSanitizer over the tests whose threads share a store.
+# ThreadSanitizer over the tests whose threads share a store. Arrow allocates from glibc malloc
+# here (TSan intercepts it): its default mimalloc is uninstrumented, and a block it hands from one
+# thread to another would look like a race.
+test-tsan: export ARROW_DEFAULT_MEMORY_POOL = system
 test-tsan: setup
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSTRATA_SANITIZE=thread
 	cmake --build build-tsan -j $(JOBS) --target online_store_test ingest_test offline_test training_test loader_test

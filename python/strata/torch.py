@@ -67,7 +67,8 @@ class TrainingDataset(IterableDataset):
     num_embeddings: hash ids into this many buckets (an int for every sparse and sequence id
       column, or {column: buckets}); string ids must be hashed.
     shuffle_buffer: rows mixed together (whole row groups; 0 mixes within each row group).
-    threads: C++ threads (0: one per core); prefetch: batches assembled ahead.
+    threads: C++ threads (0: one per core, divided between DataLoader workers); prefetch:
+      batches assembled ahead.
     pin_memory: put each batch in page-locked memory (when CUDA is available) for fast,
       asynchronous copies to the GPU.
     rank / world_size: override torch.distributed's.
@@ -225,10 +226,18 @@ class TrainingDataset(IterableDataset):
             shuffle_buffer=self.shuffle_buffer,
             shard=shard,
             num_shards=num_shards,
-            threads=self.threads,
+            threads=self._threads(),
             prefetch=self.prefetch,
             unit_rows=self.unit_rows,
         )
+
+    def _threads(self) -> int:
+        """threads=0: the cores, shared between DataLoader workers (each has its own loader)."""
+        if self.threads > 0:
+            return self.threads
+        info = get_worker_info()
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        return max(1, cores // (info.num_workers if info is not None else 1))
 
     def num_batches(self, epoch: Optional[int] = None) -> int:
         """Batches this process yields in `epoch` (default: the current one)."""
