@@ -34,19 +34,14 @@ Result<std::vector<Value>> KeysFrom(const arrow::Array& array, const EntityDef& 
   std::vector<Value> keys;
   keys.reserve(static_cast<size_t>(array.length()));
   const bool ints = entity.key_type == KeyType::kInt64;
-  std::shared_ptr<arrow::Array> typed;
-  if (ints && arrow::is_integer(array.type_id())) {
-    auto cast = arrow::compute::Cast(array, arrow::int64());
-    if (!cast.ok()) return Status::InvalidArgument("keys of " + entity.name + ": " + cast.status().ToString());
-    typed = *cast;
-  } else if (!ints && (array.type_id() == arrow::Type::STRING || array.type_id() == arrow::Type::LARGE_STRING)) {
-    auto cast = arrow::compute::Cast(array, arrow::utf8());
-    if (!cast.ok()) return Status::InvalidArgument("keys of " + entity.name + ": " + cast.status().ToString());
-    typed = *cast;
-  } else {
+  const bool accepted = ints ? arrow::is_integer(array.type_id())
+                             : array.type_id() == arrow::Type::STRING || array.type_id() == arrow::Type::LARGE_STRING;
+  if (!accepted)
     return Status::InvalidArgument("keys of entity " + entity.name + " (" + entity.key + ") must be " +
                                    (ints ? "integers" : "strings") + ", not " + array.type()->ToString());
-  }
+  auto cast = arrow::compute::Cast(array, ints ? arrow::int64() : arrow::utf8());
+  if (!cast.ok()) return Status::InvalidArgument("keys of " + entity.name + ": " + cast.status().ToString());
+  const std::shared_ptr<arrow::Array>& typed = *cast;
   if (typed->null_count() > 0) return Status::InvalidArgument("keys of entity " + entity.name + " include a null");
   for (int64_t i = 0; i < typed->length(); ++i) {
     if (ints) {

@@ -15,33 +15,10 @@ from typing import Iterable, List, Optional, Sequence, Union
 import pyarrow as pa
 
 from . import _strata
-from .errors import (
-    AlreadyExistsError,
-    ConflictError,
-    CorruptionError,
-    FailedPreconditionError,
-    IncompatibleChangeError,
-    InvalidArgumentError,
-    NotFoundError,
-    StrataError,
-    StrataIOError,
-)
+from . import errors
+from .errors import *  # noqa: F401,F403 - the exception classes, listed in errors.__all__
 
-__all__ = [
-    "open",
-    "apply",
-    "Store",
-    "training_set",
-    "StrataError",
-    "InvalidArgumentError",
-    "NotFoundError",
-    "AlreadyExistsError",
-    "FailedPreconditionError",
-    "IncompatibleChangeError",
-    "ConflictError",
-    "StrataIOError",
-    "CorruptionError",
-]
+__all__ = ["open", "apply", "Store", "training_set", *errors.__all__]
 
 # Parquet row groups of training sets: what the loader shards and shuffles by.
 TRAINING_ROW_GROUP_ROWS = 64 * 1024

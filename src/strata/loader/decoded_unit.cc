@@ -6,14 +6,13 @@
 #include <xxhash.h>
 
 #include "strata/core/arrow_status.h"
+#include "strata/loader/epoch_plan.h"
 
 namespace strata::loader {
 
 int64_t HashIdToBucket(int64_t id, int64_t buckets) {
-  uint64_t z = static_cast<uint64_t>(id) + 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return static_cast<int64_t>((z ^ (z >> 31)) % static_cast<uint64_t>(buckets));
+  // splitmix64's first output for the id as its seed: its finalizer over id + the golden ratio.
+  return static_cast<int64_t>(SplitMix64(static_cast<uint64_t>(id)).Next() % static_cast<uint64_t>(buckets));
 }
 
 int64_t HashStringToBucket(const char* data, size_t size, int64_t buckets) {
