@@ -35,5 +35,6 @@ Command AddScanCommand(CLI::App& parent);
 Command AddCompactCommand(CLI::App& parent);
 Command AddExpireCommand(CLI::App& parent);
 Command AddTrainingSetCommand(CLI::App& parent);
+Command AddServeCommand(CLI::App& parent);
 
 }  // namespace strata::cli

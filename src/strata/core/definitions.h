@@ -68,10 +68,17 @@ struct OfflineConfig {
   bool operator==(const OfflineConfig&) const = default;
 };
 
+struct ServingConfig {
+  // Append every served response to the offline table _feature_log (see docs/serving.md).
+  bool log_features = false;
+  bool operator==(const ServingConfig&) const = default;
+};
+
 struct RepoDefinition {
   std::string project;
   OnlineConfig online;
   OfflineConfig offline;
+  ServingConfig serving;
   std::vector<EntityDef> entities;
   std::vector<FeatureGroupDef> groups;
   uint32_t next_group_id = 1;

@@ -18,6 +18,7 @@ std::string DefinitionToJson(const RepoDefinition& repo) {
   j["offline"] = {{"warehouse", repo.offline.warehouse},
                   {"catalog", repo.offline.catalog},
                   {"commit_rows", repo.offline.commit_rows}};
+  j["serving"] = {{"log_features", repo.serving.log_features}};
   j["next_group_id"] = repo.next_group_id;
   j["entities"] = json::array();
   for (const auto& e : repo.entities)
@@ -52,6 +53,7 @@ Result<RepoDefinition> DefinitionFromJson(const std::string& text) {
     repo.offline.warehouse = j.at("offline").at("warehouse").get<std::string>();
     repo.offline.catalog = j.at("offline").value("catalog", std::string(".strata/catalog.db"));
     repo.offline.commit_rows = j.at("offline").value("commit_rows", int64_t{1'000'000});
+    if (j.contains("serving")) repo.serving.log_features = j.at("serving").value("log_features", false);
     repo.next_group_id = j.at("next_group_id").get<uint32_t>();
     for (const auto& je : j.at("entities")) {
       EntityDef e;

@@ -86,6 +86,7 @@ Result<FeatureGroupDef> ParseGroup(const YamlContext& ctx, const RepoDefinition&
                                    const YAML::Node& node) {
   const std::string path = "feature_groups." + name;
   if (!IsIdentifier(name)) return ctx.Error(node, path, "a group name must be an identifier ([A-Za-z_][A-Za-z0-9_]*)");
+  if (name[0] == '_') return ctx.Error(node, path, "group names starting with '_' are reserved for Strata's own tables (e.g. _feature_log)");
   if (!node.IsMap()) return ctx.Error(node, path, "expected a mapping with entity, features, ...");
   STRATA_RETURN_NOT_OK(ctx.CheckKeys(node, path, {"entity", "kind", "event_time", "ttl", "history", "max_length",
                                                   "retention", "features", "description"}));
@@ -164,7 +165,7 @@ Result<RepoDefinition> ParseRepoYaml(const std::string& text, const std::string&
   if (!root.IsMap()) return Status::InvalidArgument(source_name + ": expected a mapping with project, entities, feature_groups");
   RepoDefinition repo;
   try {
-    STRATA_RETURN_NOT_OK(ctx.CheckKeys(root, "", {"project", "online", "offline", "entities", "feature_groups"}));
+    STRATA_RETURN_NOT_OK(ctx.CheckKeys(root, "", {"project", "online", "offline", "serving", "entities", "feature_groups"}));
     if (!root["project"]) return ctx.Error(root, "project", "missing key 'project'");
     STRATA_ASSIGN_OR_RETURN(repo.project, ctx.String(root["project"], "project"));
     if (const YAML::Node online = root["online"]) {
@@ -213,6 +214,17 @@ Result<RepoDefinition> ParseRepoYaml(const std::string& text, const std::string&
         }
         if (repo.offline.commit_rows <= 0)
           return ctx.Error(offline["commit_rows"], "offline.commit_rows", "expected a positive number of rows");
+      }
+    }
+    if (const YAML::Node serving = root["serving"]) {
+      if (!serving.IsMap()) return ctx.Error(serving, "serving", "expected a mapping {log_features}");
+      STRATA_RETURN_NOT_OK(ctx.CheckKeys(serving, "serving", {"log_features"}));
+      if (serving["log_features"]) {
+        try {
+          repo.serving.log_features = serving["log_features"].as<bool>();
+        } catch (const YAML::Exception&) {
+          return ctx.Error(serving["log_features"], "serving.log_features", "expected true or false");
+        }
       }
     }
     const YAML::Node entities = root["entities"];

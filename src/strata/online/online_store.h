@@ -28,18 +28,41 @@ struct OnlineWrite {
   std::string row;  // encoded with row_codec
 };
 
+// Why a key's row reads as it does (served with each value, see the serving API).
+enum class RowState : uint8_t {
+  kPresent = 0,  // a row is visible as of the read time
+  kMissing = 1,  // nothing was written at or before the read time (or within the online history)
+  kExpired = 2,  // the visible row is older than the group's ttl/retention
+};
+
+// Per key: its state and the event time of the row read (0 when missing; the newest event of a sequence).
+struct RowInfo {
+  RowState state = RowState::kMissing;
+  int64_t event_time = 0;
+};
+
 struct ReadSpec {
   const FeatureGroupDef* group = nullptr;
   std::vector<const FeatureDef*> features;  // output columns, in this order
   int64_t as_of = 0;  // visibility time (rule 1)
   int64_t now = 0;    // wall clock: as-of reads are exact back to now - group.history
   int32_t limit = 0;  // sequences: newest N (0 or more than max_length = max_length)
+  std::vector<RowInfo>* row_info = nullptr;  // when set: filled with one entry per key
 };
 
 struct OnlineStoreStats {
   uint64_t latest_entries = 0;    // one per (group, key) of table groups, plus sequence heads
   uint64_t history_entries = 0;   // superseded table rows kept for as-of reads
   uint64_t sequence_events = 0;
+};
+
+// Cheap estimates for monitoring (from the store's own counters; no scan).
+struct OnlineStoreGauges {
+  uint64_t estimated_keys = 0;
+  uint64_t disk_bytes = 0;       // live data files
+  uint64_t memtable_bytes = 0;
+  uint64_t cache_hits = 0;       // row and block cache lookups since open
+  uint64_t cache_misses = 0;
 };
 
 class OnlineStore {
@@ -73,6 +96,9 @@ class OnlineStore {
 
   // Counts stored entries by walking the store: O(data), for operators and tests.
   virtual Result<OnlineStoreStats> Stats() = 0;
+
+  // Estimates for metrics endpoints; safe to call while reads and writes run.
+  virtual OnlineStoreGauges Gauges() = 0;
 };
 
 }  // namespace strata

@@ -16,6 +16,7 @@
 #include "strata/core/time.h"
 #include "strata/offline/offline_store.h"
 #include "strata/online/rocksdb/rocksdb_online_store.h"
+#include "strata/store/feature_log_table.h"
 #include "strata/store/group_writer.h"
 #include "strata/store/offline_reconciler.h"
 
@@ -113,15 +114,19 @@ Result<std::unique_ptr<FeatureRepository>> FeatureRepository::Open(const std::st
 FeatureRepository::FeatureRepository() = default;
 FeatureRepository::~FeatureRepository() = default;
 
+OfflineStoreOptions FeatureRepository::offline_options() const {
+  OfflineStoreOptions o;
+  // Absolute: table locations and file URIs in the metadata must not depend on the cwd.
+  o.warehouse = fs::absolute(ResolvePath(definition_.offline.warehouse)).lexically_normal().string();
+  const std::string& c = definition_.offline.catalog;
+  o.catalog_uri = c.find("://") != std::string::npos ? c : fs::absolute(ResolvePath(c)).lexically_normal().string();
+  o.ns = definition_.project;
+  return o;
+}
+
 Result<OfflineStore*> FeatureRepository::offline() {
   if (!offline_) {
-    OfflineStoreOptions o;
-    // Absolute: table locations and file URIs in the metadata must not depend on the cwd.
-    o.warehouse = fs::absolute(ResolvePath(definition_.offline.warehouse)).lexically_normal().string();
-    const std::string& c = definition_.offline.catalog;
-    o.catalog_uri = c.find("://") != std::string::npos ? c : fs::absolute(ResolvePath(c)).lexically_normal().string();
-    o.ns = definition_.project;
-    STRATA_ASSIGN_OR_RETURN(offline_, OfflineStore::Open(o));
+    STRATA_ASSIGN_OR_RETURN(offline_, OfflineStore::Open(offline_options()));
   }
   return offline_.get();
 }
@@ -130,6 +135,7 @@ std::string FeatureRepository::ResolvePath(const std::string& path) const { retu
 
 Result<const FeatureGroupDef*> FeatureRepository::FindGroup(std::string_view name) const {
   if (const auto* g = definition_.FindGroup(name)) return g;
+  if (name == kFeatureLogTable) return &FeatureLogGroup();
   std::string names;
   for (const auto& g : definition_.groups) names += (names.empty() ? "" : ", ") + g.name;
   return Status::NotFound("unknown feature group '" + std::string(name) + "'; the repository has: " +
@@ -137,6 +143,7 @@ Result<const FeatureGroupDef*> FeatureRepository::FindGroup(std::string_view nam
 }
 
 const EntityDef& FeatureRepository::EntityOf(const FeatureGroupDef& group) const {
+  if (&group == &FeatureLogGroup()) return FeatureLogEntity();
   return *definition_.FindEntity(group.entity);
 }
 
@@ -186,7 +193,8 @@ Result<uint64_t> FeatureRepository::Write(const FeatureGroupDef& group, std::spa
 Result<std::vector<std::shared_ptr<arrow::Array>>> FeatureRepository::Read(const FeatureGroupDef& group,
                                                                            std::span<const Value> keys,
                                                                            const std::vector<const FeatureDef*>& features,
-                                                                           std::optional<int64_t> as_of, int32_t limit) {
+                                                                           std::optional<int64_t> as_of, int32_t limit,
+                                                                           std::vector<RowInfo>* row_info) {
   const EntityDef& entity = EntityOf(group);
   std::vector<std::string> encoded(keys.size());
   // A null key reads as a null row (rule 5): it stays empty, which no stored key is.
@@ -198,6 +206,7 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> FeatureRepository::Read(const
   spec.now = NowMicros();
   spec.as_of = as_of.value_or(spec.now);
   spec.limit = limit;
+  spec.row_info = row_info;
   return online_->Read(spec, encoded);
 }
 

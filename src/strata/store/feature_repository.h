@@ -19,6 +19,7 @@
 
 namespace strata {
 class OfflineStore;
+struct OfflineStoreOptions;
 }
 
 namespace strata {
@@ -51,7 +52,8 @@ class FeatureRepository {
   const RepoDefinition& definition() const { return definition_; }
   const std::string& dir() const { return dir_; }
 
-  // The group named `name`, or NotFound listing the groups that exist.
+  // The group named `name` (or the feature log table, offline only), or NotFound listing the
+  // groups that exist.
   Result<const FeatureGroupDef*> FindGroup(std::string_view name) const;
   const EntityDef& EntityOf(const FeatureGroupDef& group) const;
   // Features by name ("*" or an empty list: all), or NotFound naming the unknown one.
@@ -69,11 +71,13 @@ class FeatureRepository {
   Result<std::vector<std::shared_ptr<arrow::Array>>> Read(const FeatureGroupDef& group, std::span<const Value> keys,
                                                           const std::vector<const FeatureDef*>& features,
                                                           std::optional<int64_t> as_of = std::nullopt,
-                                                          int32_t limit = 0);
+                                                          int32_t limit = 0, std::vector<RowInfo>* row_info = nullptr);
 
   OnlineStore& online() { return *online_; }
   // The offline store (Iceberg tables), opened on first use.
   Result<OfflineStore*> offline();
+  // Where the offline store lives (for components that open their own handle on it).
+  OfflineStoreOptions offline_options() const;
   uint64_t last_write_seq() const { return next_write_seq_ - 1; }
   // Called by writers once `seq` is durable in either store: it is never assigned again.
   void AdvanceWriteSeq(uint64_t seq) { next_write_seq_ = std::max(next_write_seq_, seq + 1); }

@@ -4,6 +4,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/slice_transform.h>
+#include <rocksdb/statistics.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
@@ -124,6 +125,7 @@ class RocksOnlineStore final : public OnlineStore {
   void SetGroups(const std::vector<FeatureGroupDef>& groups) override;
   Status Compact() override;
   Result<OnlineStoreStats> Stats() override;
+  OnlineStoreGauges Gauges() override;
 
  private:
   Status LoadStates(std::span<const OnlineWrite> writes, std::unordered_map<std::string, KeyState>* states);
@@ -373,6 +375,8 @@ Status RocksOnlineStore::ReadTable(const ReadSpec& spec, std::span<const std::st
 
   RowProjector projector(spec.features);
   std::unique_ptr<rocksdb::Iterator> history;  // opened on the first as-of read that needs it
+  std::vector<RowInfo>* info = spec.row_info;
+  if (info) info->assign(n, RowInfo{});
   auto append_nulls = [&] {
     for (auto& c : *columns) c.AppendNull();
   };
@@ -401,9 +405,11 @@ Status RocksOnlineStore::ReadTable(const ReadSpec& spec, std::span<const std::st
         return Status::Corruption("online store: malformed history row of group " + g.name);
     }
     if (!L::VisibleAt(event_time, lifetime, spec.as_of)) {
+      if (info) (*info)[i] = {RowState::kExpired, event_time};
       append_nulls();
       continue;
     }
+    if (info) (*info)[i] = {RowState::kPresent, event_time};
     projector.Project<false>(row, columns);
   }
   return Status::OK();
@@ -420,6 +426,8 @@ Status RocksOnlineStore::ReadSequence(const ReadSpec& spec, std::span<const std:
   std::vector<rocksdb::Status> statuses(n);
   db_->MultiGet(ro, sequence_, n, full.data(), values.data(), statuses.data());
   RowProjector projector(spec.features);
+  std::vector<RowInfo>* info = spec.row_info;
+  if (info) info->assign(n, RowInfo{});
   for (size_t i = 0; i < n; ++i) {
     if (!statuses[i].IsNotFound()) STRATA_RETURN_NOT_OK(FromRocks(statuses[i], "reading sequence group " + g.name));
     L::SequenceReader reader({values[i].data(), values[i].size()});
@@ -428,8 +436,10 @@ Status RocksOnlineStore::ReadSequence(const ReadSpec& spec, std::span<const std:
     while ((have = reader.Next(&e)) && e.event_time > spec.as_of) {
     }  // skip events in the future of as_of
     if (!have || !L::VisibleAt(e.event_time, lifetime, spec.as_of)) {  // rule 5: null, not an empty list
+      if (info && have) (*info)[i] = {RowState::kExpired, e.event_time};
       for (auto& c : *columns) c.AppendNull();
     } else {
+      if (info) (*info)[i] = {RowState::kPresent, e.event_time};
       for (auto& c : *columns) c.StartList();
       // Events come newest first; once one is expired, all older ones are too.
       int32_t taken = 0;
@@ -517,6 +527,21 @@ Result<OnlineStoreStats> RocksOnlineStore::Stats() {
   return stats;
 }
 
+OnlineStoreGauges RocksOnlineStore::Gauges() {
+  OnlineStoreGauges g;
+  for (auto* h : {latest_, history_, sequence_}) {
+    uint64_t v = 0;
+    if (db_->GetIntProperty(h, rocksdb::DB::Properties::kEstimateNumKeys, &v)) g.estimated_keys += v;
+    if (db_->GetIntProperty(h, rocksdb::DB::Properties::kLiveSstFilesSize, &v)) g.disk_bytes += v;
+    if (db_->GetIntProperty(h, rocksdb::DB::Properties::kCurSizeAllMemTables, &v)) g.memtable_bytes += v;
+  }
+  if (auto stats = db_->GetDBOptions().statistics) {
+    g.cache_hits = stats->getTickerCount(rocksdb::ROW_CACHE_HIT) + stats->getTickerCount(rocksdb::BLOCK_CACHE_DATA_HIT);
+    g.cache_misses = stats->getTickerCount(rocksdb::ROW_CACHE_MISS) + stats->getTickerCount(rocksdb::BLOCK_CACHE_DATA_MISS);
+  }
+  return g;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<OnlineStore>> OpenRocksOnlineStore(const RocksOnlineOptions& options) {
@@ -528,6 +553,9 @@ Result<std::unique_ptr<OnlineStore>> OpenRocksOnlineStore(const RocksOnlineOptio
   db_options.max_background_jobs = 2;
   db_options.bytes_per_sync = 1 << 20;
   if (options.row_cache_bytes > 0) db_options.row_cache = rocksdb::NewLRUCache(options.row_cache_bytes);
+  // Tickers only (cache hits for /metrics): per-core counters, no timers.
+  db_options.statistics = rocksdb::CreateDBStatistics();
+  db_options.statistics->set_stats_level(rocksdb::StatsLevel::kExceptHistogramOrTimers);
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   auto cf_options = [&](ColumnFamilyRole role, bool point_lookups) {

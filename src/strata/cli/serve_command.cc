@@ -1,0 +1,67 @@
+// `strata serve [--repo DIR] [--grpc HOST:PORT] [--http HOST:PORT] [--threads N]`
+
+#include <signal.h>
+
+#include <iostream>
+
+#include "strata/cli/command.h"
+#include "strata/serving/server.h"
+
+namespace strata::cli {
+
+Command AddServeCommand(CLI::App& parent) {
+  struct Args {
+    serving::ServeOptions serve;
+    std::string log_features = "config";
+    int64_t max_keys = 10'000;
+    double grace_seconds = 10;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* app = parent.add_subcommand(
+      "serve", "Serve features over gRPC (strata.v1.FeatureService) and HTTP/JSON until SIGTERM or SIGINT");
+  app->add_option("--repo", args->serve.repo, "Feature repository directory")->capture_default_str();
+  app->add_option("--grpc", args->serve.grpc_address, "gRPC listen address (port 0: any free port; \"\": off)")
+      ->capture_default_str();
+  app->add_option("--http", args->serve.http_address, "HTTP listen address (port 0: any free port; \"\": off)")
+      ->capture_default_str();
+  app->add_option("--threads", args->serve.threads, "Request threads per transport (default: the cores)")
+      ->check(CLI::NonNegativeNumber);
+  app->add_option("--max-keys", args->max_keys, "Most keys one request may ask for")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  app->add_option("--log-features", args->log_features,
+                  "Log served features to the _feature_log table: on, off, or as strata.yaml's serving.log_features says")
+      ->check(CLI::IsMember({"on", "off", "config"}))->capture_default_str();
+  app->add_option("--grace", args->grace_seconds, "Seconds in-flight requests get to finish at shutdown")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  return {app, [args]() -> int {
+            // Block the stop signals before any thread starts, so that only sigwait below sees them.
+            sigset_t stop;
+            sigemptyset(&stop);
+            sigaddset(&stop, SIGTERM);
+            sigaddset(&stop, SIGINT);
+            pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+            serving::ServeOptions options = args->serve;
+            options.server.limits.max_keys = args->max_keys;
+            if (args->log_features != "config") options.server.log_features = args->log_features == "on";
+            auto server = serving::Server::Start(options);
+            if (!server.ok())
+              return Fail("serve", server.status(),
+                          server.status().code() == StatusCode::kInvalidArgument ? kExitUsageError : kExitRuntimeError);
+            auto& s = **server;
+            std::cout << "strata serve: repository " << options.repo;
+            if (s.grpc_port()) std::cout << ", gRPC on port " << s.grpc_port();
+            if (s.http_port()) std::cout << ", HTTP on port " << s.http_port();
+            std::cout << ", feature logging " << (s.core().logging_by_default() ? "on" : "off (per request)") << std::endl;
+            int sig = 0;
+            sigwait(&stop, &sig);
+            std::cout << "strata serve: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
+                      << ": finishing requests in flight and flushing the feature log" << std::endl;
+            Status st = s.Shutdown(std::chrono::milliseconds(static_cast<int64_t>(args->grace_seconds * 1000)));
+            if (!st.ok()) return Fail("serve", st);
+            std::cout << "strata serve: stopped (" << s.core().logger()->rows_written() << " feature-log rows written, "
+                      << s.core().logger()->dropped() << " dropped)" << std::endl;
+            return kExitOk;
+          }};
+}
+
+}  // namespace strata::cli

@@ -1,0 +1,78 @@
+#include "strata/serving/client.h"
+
+#include <grpcpp/grpcpp.h>
+
+namespace strata {
+
+namespace {
+
+Status FromGrpc(const grpc::Status& s) {
+  if (s.ok()) return Status::OK();
+  const std::string msg = s.error_message();
+  switch (s.error_code()) {
+    case grpc::StatusCode::INVALID_ARGUMENT: return Status::InvalidArgument(msg);
+    case grpc::StatusCode::NOT_FOUND: return Status::NotFound(msg);
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return Status::IOError("strata server unavailable (" + std::to_string(s.error_code()) + "): " + msg);
+    case grpc::StatusCode::ABORTED: return Status::Conflict(msg);
+    case grpc::StatusCode::DATA_LOSS: return Status::Corruption(msg);
+    default: return Status::Internal(msg);
+  }
+}
+
+std::chrono::system_clock::time_point Deadline(std::chrono::milliseconds timeout) {
+  return std::chrono::system_clock::now() + timeout;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Client>> Client::Connect(const std::string& address) {
+  if (address.empty()) return Status::InvalidArgument("Client::Connect: empty address; expected host:port");
+  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  if (!channel) return Status::IOError("cannot create a channel to " + address);
+  return std::unique_ptr<Client>(new Client(v1::FeatureService::NewStub(channel)));
+}
+
+Result<v1::GetFeaturesResponse> Client::GetFeatures(const v1::GetFeaturesRequest& request,
+                                                    std::chrono::milliseconds timeout) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline(timeout));
+  v1::GetFeaturesResponse response;
+  STRATA_RETURN_NOT_OK(FromGrpc(stub_->GetFeatures(&ctx, request, &response)));
+  return response;
+}
+
+Result<v1::GetFeaturesResponse> Client::GetFeatures(const std::string& entity, const std::vector<int64_t>& keys,
+                                                    const std::vector<std::string>& refs,
+                                                    std::optional<int64_t> as_of_micros) {
+  v1::GetFeaturesRequest request;
+  auto* e = request.add_entities();
+  e->set_entity(entity);
+  e->mutable_int64_keys()->Add(keys.begin(), keys.end());
+  for (const auto& r : refs) request.add_features(r);
+  if (as_of_micros) request.set_as_of_micros(*as_of_micros);
+  return GetFeatures(request);
+}
+
+Result<v1::GetFeaturesResponse> Client::GetFeatures(const std::string& entity, const std::vector<std::string>& keys,
+                                                    const std::vector<std::string>& refs,
+                                                    std::optional<int64_t> as_of_micros) {
+  v1::GetFeaturesRequest request;
+  auto* e = request.add_entities();
+  e->set_entity(entity);
+  for (const auto& k : keys) e->add_string_keys(k);
+  for (const auto& r : refs) request.add_features(r);
+  if (as_of_micros) request.set_as_of_micros(*as_of_micros);
+  return GetFeatures(request);
+}
+
+Result<v1::PushResponse> Client::Push(const v1::PushRequest& request, std::chrono::milliseconds timeout) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline(timeout));
+  v1::PushResponse response;
+  STRATA_RETURN_NOT_OK(FromGrpc(stub_->Push(&ctx, request, &response)));
+  return response;
+}
+
+}  // namespace strata

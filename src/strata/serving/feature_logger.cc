@@ -1,0 +1,194 @@
+#include "strata/serving/feature_logger.h"
+
+#include <arrow/array.h>
+#include <arrow/record_batch.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "strata/offline/row_batch_builder.h"
+#include "strata/store/feature_log_table.h"
+
+namespace strata::serving {
+
+namespace {
+
+nlohmann::json JsonValue(const arrow::Array& a, int64_t i, int32_t last_n = 0) {
+  if (a.IsNull(i)) return nullptr;
+  switch (a.type_id()) {
+    case arrow::Type::BOOL: return static_cast<const arrow::BooleanArray&>(a).Value(i);
+    case arrow::Type::INT32: return static_cast<const arrow::Int32Array&>(a).Value(i);
+    case arrow::Type::INT64: return static_cast<const arrow::Int64Array&>(a).Value(i);
+    case arrow::Type::TIMESTAMP: return static_cast<const arrow::TimestampArray&>(a).Value(i);
+    case arrow::Type::FLOAT: return static_cast<const arrow::FloatArray&>(a).Value(i);
+    case arrow::Type::DOUBLE: return static_cast<const arrow::DoubleArray&>(a).Value(i);
+    case arrow::Type::STRING: return std::string(static_cast<const arrow::StringArray&>(a).GetView(i));
+    case arrow::Type::BINARY: {  // bytes: as a list of byte values (JSON has no binary)
+      auto v = static_cast<const arrow::BinaryArray&>(a).GetView(i);
+      return nlohmann::json(std::vector<uint8_t>(v.begin(), v.end()));
+    }
+    case arrow::Type::LIST:
+    case arrow::Type::FIXED_SIZE_LIST: {
+      const auto& l = static_cast<const arrow::BaseListArray<arrow::ListType>&>(a);
+      std::shared_ptr<arrow::Array> child;
+      int64_t begin, end;
+      if (a.type_id() == arrow::Type::LIST) {
+        child = l.values();
+        begin = l.value_offset(i);
+        end = l.value_offset(i + 1);
+        if (last_n > 0) end = std::min(end, begin + last_n);
+      } else {
+        const auto& f = static_cast<const arrow::FixedSizeListArray&>(a);
+        child = f.values();
+        begin = f.value_offset(i);
+        end = begin + f.value_length(i);
+      }
+      nlohmann::json out = nlohmann::json::array();
+      for (int64_t j = begin; j < end; ++j) out.push_back(JsonValue(*child, j));
+      return out;
+    }
+    default: return nullptr;
+  }
+}
+
+std::string KeyText(const Value& key) {
+  if (const auto* i = std::get_if<int64_t>(&key)) return std::to_string(*i);
+  if (const auto* s = std::get_if<std::string>(&key)) return *s;
+  return "";
+}
+
+}  // namespace
+
+Result<std::unique_ptr<FeatureLogger>> FeatureLogger::Start(const OfflineStoreOptions& offline,
+                                                            FeatureLoggerOptions options) {
+  STRATA_ASSIGN_OR_RETURN(auto store, OfflineStore::Open(offline));
+  STRATA_RETURN_NOT_OK(store->SyncGroup(FeatureLogEntity(), FeatureLogGroup()));
+  STRATA_ASSIGN_OR_RETURN(uint64_t max_seq, store->MaxWriteSeq(FeatureLogEntity(), FeatureLogGroup()));
+  std::unique_ptr<FeatureLogger> logger(new FeatureLogger(std::move(store), options));
+  logger->next_write_seq_ = max_seq + 1;
+  logger->thread_ = std::thread([l = logger.get()] { l->Run(); });
+  return logger;
+}
+
+FeatureLogger::FeatureLogger(std::unique_ptr<OfflineStore> offline, FeatureLoggerOptions options)
+    : offline_(std::move(offline)), options_(options) {}
+
+FeatureLogger::~FeatureLogger() { (void)Stop(); }
+
+void FeatureLogger::Log(LogRecord record) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ || queue_.size() >= options_.max_pending_records) {
+      dropped_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    queue_.push_back(std::move(record));
+  }
+  wake_.notify_one();
+}
+
+size_t FeatureLogger::pending() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
+Status FeatureLogger::Flush() {
+  std::unique_lock lock(mu_);
+  if (!thread_.joinable()) return first_error_;
+  const uint64_t ticket = ++flush_requested_;
+  wake_.notify_one();
+  flushed_.wait(lock, [&] { return flush_done_ >= ticket; });
+  return first_error_;
+}
+
+Status FeatureLogger::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (!thread_.joinable()) return first_error_;
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+  return first_error_;
+}
+
+void FeatureLogger::Run() {
+  using Clock = std::chrono::steady_clock;
+  auto last_commit = Clock::now();
+  const auto interval = std::chrono::milliseconds(options_.commit_interval_ms);
+  std::unique_lock lock(mu_);
+  while (true) {
+    wake_.wait_for(lock, interval, [&] { return stopping_ || !queue_.empty() || flush_requested_ > flush_done_; });
+    std::vector<LogRecord> batch;
+    while (!queue_.empty() && batch.size() < 1024) {
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    const bool drain = stopping_ || flush_requested_ > flush_done_;
+    const uint64_t ticket = flush_requested_;
+    const bool more = !queue_.empty();
+    lock.unlock();
+    Status st = WriteRecords(&batch);
+    if (st.ok() && append_rows_ > 0 &&
+        ((!more && drain) || append_rows_ >= options_.commit_rows || Clock::now() - last_commit >= interval)) {
+      st = CommitPending();
+      last_commit = Clock::now();
+    }
+    lock.lock();
+    if (!st.ok()) {
+      errors_.fetch_add(1, std::memory_order_relaxed);
+      if (first_error_.ok()) first_error_ = st;
+    }
+    if (drain && queue_.empty()) {
+      flush_done_ = ticket;
+      flushed_.notify_all();
+      if (stopping_) return;
+    }
+  }
+}
+
+Status FeatureLogger::WriteRecords(std::vector<LogRecord>* records) {
+  if (records->empty()) return Status::OK();
+  const EntityDef& entity = FeatureLogEntity();
+  const FeatureGroupDef& group = FeatureLogGroup();
+  if (!append_) {
+    STRATA_ASSIGN_OR_RETURN(append_, offline_->NewAppend(entity, group));
+    append_rows_ = 0;
+  }
+  RowBatchBuilder builder(entity, group);
+  std::vector<Value> features(3);
+  for (const LogRecord& r : *records) {
+    for (size_t e = 0; e < r.entities.size(); ++e) {
+      const LoggedEntity& ent = r.entities[e];
+      for (size_t k = 0; k < ent.keys.size(); ++k) {
+        nlohmann::json values = nlohmann::json::object();
+        for (const auto& c : r.columns)
+          if (c.entity_index == e) values[c.name] = JsonValue(*c.values, static_cast<int64_t>(k), c.last_n);
+        features[0] = ent.name;
+        features[1] = KeyText(ent.keys[k]);
+        features[2] = values.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        builder.Append(Value{r.request_id}, r.request_time, static_cast<int64_t>(next_write_seq_++), features);
+      }
+    }
+  }
+  STRATA_ASSIGN_OR_RETURN(auto batch, builder.Finish());
+  STRATA_RETURN_NOT_OK(append_->Write(batch));
+  append_rows_ += batch->num_rows();
+  records->clear();
+  return Status::OK();
+}
+
+Status FeatureLogger::CommitPending() {
+  if (!append_) return Status::OK();
+  std::map<std::string, std::string> properties{{kMaxWriteSeqProperty, std::to_string(next_write_seq_ - 1)}};
+  auto committed = append_->Commit(properties);
+  const int64_t rows = append_rows_;
+  append_.reset();
+  append_rows_ = 0;
+  if (!committed.ok()) return committed.status().WithContext("committing the feature log");
+  rows_written_.fetch_add(rows, std::memory_order_relaxed);
+  commits_.fetch_add(1, std::memory_order_relaxed);
+  return Status::OK();
+}
+
+}  // namespace strata::serving

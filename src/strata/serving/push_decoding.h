@@ -1,0 +1,22 @@
+#pragma once
+// Decoding a Push request into validated rows of one feature group. A request with any bad
+// row is refused as a whole (InvalidArgument naming the row, the feature and the problem),
+// so a client can fix it and retry without having written half of it.
+
+#include <vector>
+
+#include "strata/core/definitions.h"
+#include "strata/core/status.h"
+#include "strata/store/feature_repository.h"
+#include "strata/v1/feature_service.pb.h"
+
+namespace strata::serving {
+
+struct DecodedPush {
+  const FeatureGroupDef* group = nullptr;
+  std::vector<FeatureRow> rows;
+};
+
+Result<DecodedPush> DecodePush(const RepoDefinition& definition, const v1::PushRequest& request, int64_t max_rows);
+
+}  // namespace strata::serving

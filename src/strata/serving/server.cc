@@ -1,0 +1,63 @@
+#include "strata/serving/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/grpcpp.h>
+
+#include <thread>
+
+#include "strata/serving/grpc_service.h"
+#include "strata/serving/http_service.h"
+
+namespace strata::serving {
+
+Result<std::unique_ptr<Server>> Server::Start(const ServeOptions& options) {
+  if (options.grpc_address.empty() && options.http_address.empty())
+    return Status::InvalidArgument("nothing to serve: give --grpc, --http or both");
+  std::unique_ptr<Server> s(new Server());
+  STRATA_ASSIGN_OR_RETURN(s->core_, FeatureServer::Open(options.repo, options.server));
+  const int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
+  if (!options.grpc_address.empty()) {
+    STRATA_RETURN_NOT_OK(ParseHostPort(options.grpc_address, "--grpc").status());
+    grpc::EnableDefaultHealthCheckService(true);
+    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+    s->service_ = std::make_unique<GrpcFeatureService>(*s->core_);
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort(options.grpc_address, grpc::InsecureServerCredentials(), &s->grpc_port_);
+    builder.RegisterService(s->service_.get());
+    builder.SetMaxReceiveMessageSize(64 << 20);
+    builder.SetMaxSendMessageSize(256 << 20);
+    // One completion queue per thread; pollers run the handlers inline (no handoff).
+    builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS, threads);
+    builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 1);
+    builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, threads);
+    s->grpc_ = builder.BuildAndStart();
+    if (!s->grpc_ || s->grpc_port_ == 0)
+      return Status::IOError("--grpc " + options.grpc_address + ": cannot listen (in use, or not a local address?)");
+  }
+  if (!options.http_address.empty()) {
+    STRATA_ASSIGN_OR_RETURN(s->http_, HttpService::Start(*s->core_, options.http_address, threads));
+  }
+  return s;
+}
+
+int Server::http_port() const { return http_ ? http_->port() : 0; }
+
+Server::~Server() { (void)Shutdown(std::chrono::milliseconds(0)); }
+
+Status Server::Shutdown(std::chrono::milliseconds grace) {
+  if (stopped_) return Status::OK();
+  stopped_ = true;
+  if (grpc_) {
+    if (auto* health = grpc_->GetHealthCheckService()) health->Shutdown();
+    grpc_->Shutdown(std::chrono::system_clock::now() + grace);
+    grpc_->Wait();
+  }
+  if (http_) {
+    http_->SetUnhealthy();
+    http_->Stop();
+  }
+  return core_ ? core_->Drain() : Status::OK();
+}
+
+}  // namespace strata::serving
