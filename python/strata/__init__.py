@@ -17,8 +17,9 @@ import pyarrow as pa
 from . import _strata
 from . import errors
 from .errors import *  # noqa: F401,F403 - the exception classes, listed in errors.__all__
+from .client import RemoteStore, connect
 
-__all__ = ["open", "apply", "Store", "training_set", *errors.__all__]
+__all__ = ["open", "apply", "connect", "Store", "RemoteStore", "training_set", *errors.__all__]
 
 # Parquet row groups of training sets: what the loader shards and shuffles by.
 TRAINING_ROW_GROUP_ROWS = 64 * 1024

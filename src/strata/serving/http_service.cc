@@ -5,6 +5,8 @@
 
 #include <charconv>
 
+#include "strata/core/definitions_json.h"
+
 namespace strata::serving {
 
 namespace {
@@ -102,6 +104,9 @@ Result<std::unique_ptr<HttpService>> HttpService::Start(FeatureServer& server, c
   http.Post("/v1/push", [self](const httplib::Request& req, httplib::Response& res) {
     HandleJson<v1::PushRequest, v1::PushResponse>(
         self->server_, Method::kPush, req, res, [&](const auto& r, auto* out) { return self->server_.Push(r, out, Transport::kHttp); });
+  });
+  http.Get("/v1/definitions", [self](const httplib::Request&, httplib::Response& res) {
+    res.set_content(DefinitionToJson(self->server_.repository().definition()) + "\n", "application/json");
   });
   http.Get("/healthz", [self](const httplib::Request&, httplib::Response& res) {
     const bool ok = self->healthy_.load();

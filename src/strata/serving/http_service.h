@@ -2,6 +2,7 @@
 // The HTTP/JSON face of the feature server (cpp-httplib):
 //   POST /v1/features  GetFeaturesRequest -> GetFeaturesResponse, in proto3's JSON mapping
 //   POST /v1/push      PushRequest -> PushResponse
+//   GET  /v1/definitions  the applied definitions (entities, groups, features, types) as JSON
 //   GET  /healthz      200 "ok" while serving, 503 while shutting down
 //   GET  /metrics      Prometheus text
 // Errors: 400 (bad request, with {"error": message}), 404, 503, 500.
