@@ -3,7 +3,7 @@ JOBS ?= 2
 BUILD ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: setup build test test-asan test-tsan demo bench bench-offline bench-pit bench-loader wheel clean
+.PHONY: setup build test test-asan test-tsan demo bench bench-offline bench-pit bench-loader bench-serving wheel clean
 
 setup:
 	@bash scripts/setup.sh
@@ -53,6 +53,9 @@ bench-pit: build
 
 # One epoch of a 20M-row training set into torch tensors: strata.torch against a DataLoader over
 # a map-style dataset, a vectorized pyarrow iterator and pyarrow's decoding alone (about 25 minutes).
+bench-serving: build
+	.venv/bin/python bench/serving/run.py --runs 3
+
 bench-loader: build
 	.venv/bin/python bench/loader/run.py --rows 20000000 --runs 3
 

@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 VENV=.venv-feast
-PINS="feast[duckdb]==0.67.0 ibis-framework==12.0.0 duckdb==1.4.2"
+PINS="feast[duckdb,redis]==0.67.0 ibis-framework==12.0.0 duckdb==1.4.2"
 if [ -x "$VENV/bin/python" ] && [ "$(cat "$VENV/.pins" 2>/dev/null)" = "$PINS" ]; then
   exit 0
 fi
