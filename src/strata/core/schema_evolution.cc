@@ -64,9 +64,14 @@ Result<ApplyPlan> PlanApply(const RepoDefinition* registered, const RepoDefiniti
     if (a.sync != b.sync) changes.push_back(std::string("change online.sync: ") + (a.sync ? "true" : "false") + " -> " + (b.sync ? "true" : "false"));
     if (a.block_cache_mb != b.block_cache_mb)
       changes.push_back("change online.block_cache_mb: " + std::to_string(a.block_cache_mb) + " -> " + std::to_string(b.block_cache_mb));
+    if (a.latest_cache_mb != b.latest_cache_mb)
+      changes.push_back("change online.latest_cache_mb: " + std::to_string(a.latest_cache_mb) + " -> " +
+                        std::to_string(b.latest_cache_mb));
     if (a.row_cache_mb != b.row_cache_mb)
       changes.push_back("change online.row_cache_mb: " + std::to_string(a.row_cache_mb) + " -> " + std::to_string(b.row_cache_mb));
   }
+  if (registered && registered->serving.log_features != proposed.serving.log_features)
+    changes.push_back(std::string("change serving.log_features: ") + (proposed.serving.log_features ? "true" : "false"));
   if (registered && registered->offline.warehouse != proposed.offline.warehouse)
     changes.push_back("change offline.warehouse: " + registered->offline.warehouse + " -> " + proposed.offline.warehouse +
                       " (tables are not moved)");

@@ -17,6 +17,7 @@
 #include "strata/online/column_builder.h"
 #include "strata/online/row_projector.h"
 #include "strata/online/rocksdb/expiry_compaction_filter.h"
+#include "strata/online/rocksdb/latest_row_cache.h"
 #include "strata/online/rocksdb/storage_layout.h"
 
 namespace strata {
@@ -89,7 +90,10 @@ struct KeyState {
 class RocksOnlineStore final : public OnlineStore {
  public:
   RocksOnlineStore(const RocksOnlineOptions& options, std::shared_ptr<RetentionPolicies> policies)
-      : options_(options), policies_(std::move(policies)) {}
+      : options_(options), policies_(std::move(policies)) {
+    if (options_.latest_cache_bytes > 0 && !options_.read_only)
+      cache_ = std::make_unique<LatestRowCache>(options_.latest_cache_bytes);
+  }
 
   ~RocksOnlineStore() override {
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
@@ -133,8 +137,11 @@ class RocksOnlineStore final : public OnlineStore {
                     KeyState* state);
   // Without a snapshot in `ro`, returns with *needs_snapshot set (and nothing appended) when a
   // key's answer lies in history: latest and history must then be read from one snapshot.
+  // With `use_cache`, may instead return with *retry_uncached set (nothing appended) when a write
+  // committed during the lookups.
   Status ReadTable(const ReadSpec& spec, std::span<const std::string> keys, const rocksdb::ReadOptions& ro,
-                   std::vector<FeatureColumnBuilder>* columns, bool* needs_snapshot);
+                   std::vector<FeatureColumnBuilder>* columns, bool* needs_snapshot, bool use_cache = false,
+                   bool* retry_uncached = nullptr);
   Status ReadSequence(const ReadSpec& spec, std::span<const std::string> keys, const rocksdb::ReadOptions& ro,
                       std::vector<FeatureColumnBuilder>* columns);
 
@@ -147,6 +154,7 @@ class RocksOnlineStore final : public OnlineStore {
   rocksdb::ColumnFamilyHandle* history_ = nullptr;
   rocksdb::ColumnFamilyHandle* sequence_ = nullptr;
   std::mutex write_mu_;  // one writer at a time: writes read-modify-write the latest state
+  std::unique_ptr<LatestRowCache> cache_;  // null: disabled (or a read-only open)
 };
 
 Status RocksOnlineStore::LoadStates(std::span<const OnlineWrite> writes,
@@ -339,7 +347,14 @@ Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t las
     STRATA_RETURN_NOT_OK(FromRocks(batch.Put(default_, L::kUserMetadataPrefix + k, v), "writing online metadata"));
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
-  return FromRocks(db_->Write(wo, &batch), "committing online write batch");
+  if (!cache_) return FromRocks(db_->Write(wo, &batch), "committing online write batch");
+  std::vector<const std::string*> written;
+  for (auto [key_ptr, st_ptr] : ordered)
+    if (st_ptr->group->kind == GroupKind::kTable) written.push_back(key_ptr);
+  cache_->BeginWrite();
+  Status st = FromRocks(db_->Write(wo, &batch), "committing online write batch");
+  cache_->EndWrite(written);
+  return st;
 }
 
 Result<uint64_t> RocksOnlineStore::LastWriteSeq() {
@@ -354,19 +369,56 @@ Result<uint64_t> RocksOnlineStore::LastWriteSeq() {
 
 Status RocksOnlineStore::ReadTable(const ReadSpec& spec, std::span<const std::string> keys,
                                    const rocksdb::ReadOptions& ro, std::vector<FeatureColumnBuilder>* columns,
-                                   bool* needs_snapshot) {
+                                   bool* needs_snapshot, bool use_cache, bool* retry_uncached) {
   const FeatureGroupDef& g = *spec.group;
   const int64_t lifetime = g.Lifetime().value_or(0);
   const size_t n = keys.size();
   const KeyBatch full(g.id, keys);
-  std::vector<rocksdb::PinnableSlice> values(n);
-  std::vector<rocksdb::Status> statuses(n);
-  db_->MultiGet(ro, latest_, n, full.data(), values.data(), statuses.data());
+  // Each key's stored latest value: from the latest-row cache, or one MultiGet of the others.
+  std::vector<std::string_view> found(n);
+  std::vector<uint8_t> exists(n, 0);
+  std::vector<LatestRowCache::Value> held;  // keeps cached values alive while `found` points into them
+  uint64_t epoch = 0;
+  use_cache = use_cache && cache_ && !ro.snapshot && LatestRowCache::Stable(epoch = cache_->epoch());
+  std::vector<rocksdb::Slice> miss_keys;
+  std::vector<size_t> miss_index;
+  if (use_cache) {
+    held.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      held[i] = cache_->Lookup(full[i]);
+      if (held[i]) {
+        found[i] = *held[i];
+        exists[i] = 1;
+      } else {
+        miss_keys.push_back(full.data()[i]);
+        miss_index.push_back(i);
+      }
+    }
+  } else {
+    miss_keys.assign(full.data(), full.data() + n);
+    miss_index.resize(n);
+    for (size_t i = 0; i < n; ++i) miss_index[i] = i;
+  }
+  const size_t m = miss_keys.size();
+  std::vector<rocksdb::PinnableSlice> values(m);
+  std::vector<rocksdb::Status> statuses(m);
+  if (m > 0) db_->MultiGet(ro, latest_, m, miss_keys.data(), values.data(), statuses.data());
+  for (size_t j = 0; j < m; ++j) {
+    if (statuses[j].IsNotFound()) continue;
+    STRATA_RETURN_NOT_OK(FromRocks(statuses[j], "reading group " + g.name));
+    const size_t i = miss_index[j];
+    found[i] = {values[j].data(), values[j].size()};
+    exists[i] = 1;
+    if (use_cache) cache_->Insert(full[i], found[i], epoch);
+  }
+  if (use_cache && cache_->epoch() != epoch) {  // a write committed meanwhile: read all at one sequence number
+    *retry_uncached = true;
+    return Status::OK();
+  }
   if (!ro.snapshot) {
     for (size_t i = 0; i < n; ++i) {
       L::LatestRow latest;
-      if (statuses[i].ok() && L::DecodeLatest({values[i].data(), values[i].size()}, &latest) &&
-          latest.event_time > spec.as_of) {
+      if (exists[i] && L::DecodeLatest(found[i], &latest) && latest.event_time > spec.as_of) {
         *needs_snapshot = true;
         return Status::OK();
       }
@@ -381,13 +433,12 @@ Status RocksOnlineStore::ReadTable(const ReadSpec& spec, std::span<const std::st
     for (auto& c : *columns) c.AppendNull();
   };
   for (size_t i = 0; i < n; ++i) {
-    if (statuses[i].IsNotFound()) {
+    if (!exists[i]) {
       append_nulls();
       continue;
     }
-    STRATA_RETURN_NOT_OK(FromRocks(statuses[i], "reading group " + g.name));
     L::LatestRow latest;
-    if (!L::DecodeLatest({values[i].data(), values[i].size()}, &latest))
+    if (!L::DecodeLatest(found[i], &latest))
       return Status::Corruption("online store: malformed row of group " + g.name);
     int64_t event_time = latest.event_time;
     std::string_view row = latest.row;
@@ -474,8 +525,9 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> RocksOnlineStore::Read(const 
   if (is_sequence) {
     STRATA_RETURN_NOT_OK(ReadSequence(spec, entity_keys, ro, &columns));
   } else {
-    bool needs_snapshot = false;
-    STRATA_RETURN_NOT_OK(ReadTable(spec, entity_keys, ro, &columns, &needs_snapshot));
+    bool needs_snapshot = false, retry_uncached = false;
+    STRATA_RETURN_NOT_OK(ReadTable(spec, entity_keys, ro, &columns, &needs_snapshot, true, &retry_uncached));
+    if (retry_uncached) STRATA_RETURN_NOT_OK(ReadTable(spec, entity_keys, ro, &columns, &needs_snapshot));
     if (needs_snapshot) {
       ro.snapshot = db_->GetSnapshot();
       Status st = ReadTable(spec, entity_keys, ro, &columns, &needs_snapshot);

@@ -15,6 +15,9 @@ struct RocksOnlineOptions {
   bool sync = true;  // fsync the WAL at each Write
   size_t block_cache_bytes = 512ull << 20;
   size_t row_cache_bytes = 256ull << 20;  // hot rows, looked up before any block
+  // Latest rows of table groups kept decoded-ready in memory, in front of RocksDB (see
+  // latest_row_cache.h); 0 disables it. Not used by read-only opens.
+  size_t latest_cache_bytes = 256ull << 20;
 };
 
 Result<std::unique_ptr<OnlineStore>> OpenRocksOnlineStore(const RocksOnlineOptions& options);
