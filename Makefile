@@ -3,7 +3,7 @@ JOBS ?= 2
 BUILD ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: setup build test test-asan test-tsan demo bench bench-offline bench-pit bench-loader bench-serving wheel clean
+.PHONY: setup build test test-asan test-tsan demo bench bench-offline bench-pit bench-loader bench-serving fuzz wheel clean
 
 setup:
 	@bash scripts/setup.sh
@@ -53,6 +53,14 @@ bench-pit: build
 
 # One epoch of a 20M-row training set into torch tensors: strata.torch against a DataLoader over
 # a map-style dataset, a vectorized pyarrow iterator and pyarrow's decoding alone (about 25 minutes).
+# libFuzzer on the serving API's request decoding (clang, ASan+UBSan), FUZZ_SECONDS long.
+FUZZ_SECONDS ?= 60
+fuzz: setup
+	cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DSTRATA_FUZZ=ON
+	cmake --build build-fuzz -j $(JOBS) --target serving_request_fuzzer
+	mkdir -p build-fuzz/corpus && cp tests/fuzz/corpus/* build-fuzz/corpus/
+	build-fuzz/bin/serving_request_fuzzer build-fuzz/corpus -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -print_final_stats=1
+
 bench-serving: build
 	.venv/bin/python bench/serving/run.py --runs 3
 
