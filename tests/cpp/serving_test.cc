@@ -423,3 +423,41 @@ TEST(FeatureLoggerTest, DropsAndCountsWhenTheQueueIsFull) {
 
 }  // namespace
 }  // namespace strata::serving
+
+namespace strata::serving {
+namespace {
+
+TEST(FeatureLoggerTest, ManyThreadsLogWhileItFlushesAndEveryRowLands) {
+  testing::TempDir dir;
+  auto repo = testing::MakeRepo(dir, kRepo);
+  FeatureLoggerOptions o;
+  o.commit_interval_ms = 20;
+  o.commit_rows = 500;
+  auto logger = FeatureLogger::Start(repo->offline_options(), o);
+  ASSERT_TRUE(logger.ok()) << logger.status().ToString();
+  arrow::Int32Builder b;
+  ASSERT_TRUE(b.Append(1).ok() && b.AppendNull().ok() && b.Append(3).ok());
+  std::shared_ptr<arrow::Array> ages = b.Finish().ValueOrDie();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 100; ++i) {
+        LogRecord r{"t" + std::to_string(t) + "-" + std::to_string(i), NowMicros(),
+                    {{"user", {int64_t{1}, int64_t{2}, int64_t{3}}}}, {{"profile:age", 0, ages, 0}}};
+        (*logger)->Log(std::move(r));
+        if (i % 25 == 0) EXPECT_TRUE((*logger)->Flush().ok());
+      }
+    });
+  for (auto& t : threads) t.join();
+  ASSERT_TRUE((*logger)->Stop().ok());
+  EXPECT_EQ((*logger)->dropped(), 0u);
+  EXPECT_EQ((*logger)->rows_written(), 4u * 100 * 3);
+  auto scan = ScanGroup(*repo, FeatureLogGroup(), {});
+  ASSERT_TRUE(scan.ok()) << scan.status().ToString();
+  auto table = ReadSorted(*scan->scan);
+  ASSERT_TRUE(table.ok());
+  EXPECT_EQ((*table)->num_rows(), 1200);
+}
+
+}  // namespace
+}  // namespace strata::serving
