@@ -3,30 +3,31 @@
 namespace strata {
 
 namespace {
-constexpr size_t kEntryOverhead = 96;  // map node, shared_ptr control block, deque slot
+constexpr size_t kEntryOverhead = 96;  // map node, string headers, deque slot
 }
 
 LatestRowCache::LatestRowCache(size_t capacity_bytes) : shard_capacity_(capacity_bytes / kShards), shards_(kShards) {}
 
-LatestRowCache::Value LatestRowCache::Lookup(std::string_view key) const {
+bool LatestRowCache::LookupInto(std::string_view key, std::string* arena) const {
   Shard& s = ShardOf(key);
   std::lock_guard lock(s.mu);
   auto it = s.map.find(key);
-  return it == s.map.end() ? nullptr : it->second;
+  if (it == s.map.end()) return false;
+  arena->append(it->second);
+  return true;
 }
 
 void LatestRowCache::Insert(std::string_view key, std::string_view value, uint64_t epoch) {
   const size_t size = key.size() + value.size() + kEntryOverhead;
   if (size > shard_capacity_) return;
-  auto v = std::make_shared<const std::string>(value);
   Shard& s = ShardOf(key);
   std::lock_guard lock(s.mu);
   // Checked under the shard lock: a writer invalidates under it too, after moving the epoch.
   if (epoch_.load(std::memory_order_acquire) != epoch) return;
-  auto [it, inserted] = s.map.try_emplace(std::string(key), v);
+  auto [it, inserted] = s.map.try_emplace(std::string(key), value);
   if (!inserted) {
-    s.bytes -= it->first.size() + it->second->size() + kEntryOverhead;
-    it->second = std::move(v);
+    s.bytes -= it->first.size() + it->second.size() + kEntryOverhead;
+    it->second.assign(value);
   } else {
     s.order.emplace_back(key);
   }
@@ -34,7 +35,7 @@ void LatestRowCache::Insert(std::string_view key, std::string_view value, uint64
   while (s.bytes > shard_capacity_ && !s.order.empty()) {
     auto victim = s.map.find(s.order.front());
     if (victim != s.map.end()) {
-      s.bytes -= victim->first.size() + victim->second->size() + kEntryOverhead;
+      s.bytes -= victim->first.size() + victim->second.size() + kEntryOverhead;
       s.map.erase(victim);
     }
     s.order.pop_front();
@@ -54,7 +55,7 @@ void LatestRowCache::EndWrite(std::span<const std::string* const> keys) {
     std::lock_guard lock(s.mu);
     auto it = s.map.find(*key);
     if (it != s.map.end()) {
-      s.bytes -= it->first.size() + it->second->size() + kEntryOverhead;
+      s.bytes -= it->first.size() + it->second.size() + kEntryOverhead;
       s.map.erase(it);
     }
   }

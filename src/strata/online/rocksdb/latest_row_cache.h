@@ -11,7 +11,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <memory>
 #include <mutex>
 #include <span>
 #include <string>
@@ -24,15 +23,15 @@ namespace strata {
 
 class LatestRowCache {
  public:
-  using Value = std::shared_ptr<const std::string>;  // the value as stored in the latest column family
-
   explicit LatestRowCache(size_t capacity_bytes);
 
   // Even when no write is in progress; pass it to Insert and compare it after the lookups.
   uint64_t epoch() const { return epoch_.load(std::memory_order_acquire); }
   static bool Stable(uint64_t epoch) { return (epoch & 1) == 0; }
 
-  Value Lookup(std::string_view key) const;
+  // Appends the cached value of `key` (as stored in the latest column family) to `*arena`:
+  // one copy under the shard lock, no reference counting; false when absent.
+  bool LookupInto(std::string_view key, std::string* arena) const;
   // Caches `value` for `key` unless a write began since `epoch` was read.
   void Insert(std::string_view key, std::string_view value, uint64_t epoch);
 
@@ -49,7 +48,7 @@ class LatestRowCache {
   };
   struct Shard {
     mutable std::mutex mu;
-    std::unordered_map<std::string, Value, Hash, std::equal_to<>> map;
+    std::unordered_map<std::string, std::string, Hash, std::equal_to<>> map;
     std::deque<std::string> order;  // insertion order, for eviction (stale names are skipped)
     size_t bytes = 0;
   };

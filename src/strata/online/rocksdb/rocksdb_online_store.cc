@@ -377,23 +377,27 @@ Status RocksOnlineStore::ReadTable(const ReadSpec& spec, std::span<const std::st
   // Each key's stored latest value: from the latest-row cache, or one MultiGet of the others.
   std::vector<std::string_view> found(n);
   std::vector<uint8_t> exists(n, 0);
-  std::vector<LatestRowCache::Value> held;  // keeps cached values alive while `found` points into them
+  std::string arena;  // the cached values found, copied out; `found` points into it once complete
+  std::vector<std::pair<uint32_t, uint32_t>> spans;
   uint64_t epoch = 0;
   use_cache = use_cache && cache_ && !ro.snapshot && LatestRowCache::Stable(epoch = cache_->epoch());
   std::vector<rocksdb::Slice> miss_keys;
   std::vector<size_t> miss_index;
   if (use_cache) {
-    held.resize(n);
+    spans.resize(n);
+    arena.reserve(n * 256);
     for (size_t i = 0; i < n; ++i) {
-      held[i] = cache_->Lookup(full[i]);
-      if (held[i]) {
-        found[i] = *held[i];
+      const size_t at = arena.size();
+      if (cache_->LookupInto(full[i], &arena)) {
+        spans[i] = {static_cast<uint32_t>(at), static_cast<uint32_t>(arena.size() - at)};
         exists[i] = 1;
       } else {
         miss_keys.push_back(full.data()[i]);
         miss_index.push_back(i);
       }
     }
+    for (size_t i = 0; i < n; ++i)
+      if (exists[i]) found[i] = std::string_view(arena).substr(spans[i].first, spans[i].second);
   } else {
     miss_keys.assign(full.data(), full.data() + n);
     miss_index.resize(n);
