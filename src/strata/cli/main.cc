@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include <string_view>
 #include <vector>
 
 #include "strata/cli/command.h"
@@ -10,8 +11,12 @@ int main(int argc, char** argv) {
   using namespace strata::cli;
   // Batches allocate and free buffers of many megabytes in a loop; glibc would hand each back
   // to the kernel (mmap/trim) and take a page fault per page to get it again. Keep them.
-  mallopt(M_MMAP_THRESHOLD, 512 << 20);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  // (Not for the server: its allocations are small and short-lived, on many threads.)
+  const bool serving = argc > 1 && std::string_view(argv[1]) == "serve";
+  if (!serving) {
+    mallopt(M_MMAP_THRESHOLD, 512 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  }
   CLI::App app{"Strata: a feature store and training-data engine for recommendation, search and ads models"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "strata 0.1.0");
