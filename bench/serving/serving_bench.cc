@@ -6,6 +6,7 @@
 //       field = murmur3 of "view:feature" -> a serialized feast.types.Value, "_ts:view" ->
 //       google.protobuf.Timestamp), with the field names and key layout from F (written by run.py
 //       from Feast's own helpers).
+//   serving_bench warm --addr HOST:PORT --users N --items-total M   (reads every key once)
 //   serving_bench load --target strata|redis|feast --addr HOST:PORT --items K --concurrency C
 //                      --seconds S [--rate R] [--fields F] [--users N --items-total M]
 //       Closed loop (each of C workers sends its next request when the last one returns), or
@@ -562,6 +563,26 @@ int main(int argc, char** argv) {
   if (cmd == "gen") {
     Gen(std::stoll(get("--users", "1000000")), std::stoll(get("--items", "1000000")), get("--dir", "."),
         std::stoi(get("--redis-port", "0")), get("--fields", ""));
+  } else if (cmd == "warm") {  // every key once through strata (as redis holds all in memory)
+    auto client = strata::Client::Connect(get("--addr", "127.0.0.1:6566"));
+    if (!client.ok()) Die(client.status().ToString());
+    const int64_t users = std::stoll(get("--users", "1000000")), items = std::stoll(get("--items-total", "1000000"));
+    for (int64_t at = 0; at < std::max(users, items); at += 1000) {
+      strata::v1::GetFeaturesRequest r;
+      auto* u = r.add_entities();
+      u->set_entity("user");
+      for (int64_t k = at; k < std::min(users, at + 1000); ++k) u->add_int64_keys(k);
+      auto* it = r.add_entities();
+      it->set_entity("item");
+      for (int64_t k = at; k < std::min(items, at + 1000); ++k) it->add_int64_keys(k);
+      if (u->int64_keys_size()) r.add_features("user_profile:uf0");
+      if (it->int64_keys_size()) {
+        r.add_features("item_stats:if0");
+        r.add_features("item_embedding:vec");
+      }
+      auto resp = (*client)->GetFeatures(r, std::chrono::seconds(60));
+      if (!resp.ok()) Die(resp.status().ToString());
+    }
   } else if (cmd == "load") {
     LoadOptions o;
     o.target = get("--target", "strata");

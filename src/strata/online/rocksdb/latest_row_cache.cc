@@ -1,27 +1,66 @@
 #include "strata/online/rocksdb/latest_row_cache.h"
 
+#include <absl/hash/hash.h>
+
+#include <mutex>
+
 namespace strata {
 
 namespace {
-constexpr size_t kEntryOverhead = 96;  // map node, string headers, deque slot
+constexpr size_t kEntryOverhead = 96;  // slot, string headers, deque slot
+// Debian's Abseil has its own string_view type.
+absl::string_view Absl(std::string_view s) { return {s.data(), s.size()}; }
 }
 
 LatestRowCache::LatestRowCache(size_t capacity_bytes) : shard_capacity_(capacity_bytes / kShards), shards_(kShards) {}
 
-bool LatestRowCache::LookupInto(std::string_view key, std::string* arena) const {
-  Shard& s = ShardOf(key);
-  std::lock_guard lock(s.mu);
-  auto it = s.map.find(key);
-  if (it == s.map.end()) return false;
-  arena->append(it->second);
-  return true;
+size_t LatestRowCache::ShardIndex(std::string_view key) {
+  // The top bits: the maps index their slots by the low ones of the same hash.
+  return (absl::Hash<absl::string_view>()(absl::string_view(key.data(), key.size())) >> 40) % kShards;
+}
+
+void LatestRowCache::LookupBatch(std::span<const std::string_view> keys, std::string* arena,
+                                 std::vector<std::pair<uint32_t, uint32_t>>* spans,
+                                 std::vector<uint8_t>* found) const {
+  const size_t n = keys.size();
+  // Keys grouped by shard (a counting sort), so that each shard is locked once per batch.
+  std::vector<uint8_t> shard_of(n);
+  std::array<uint32_t, kShards + 1> start{};
+  for (size_t i = 0; i < n; ++i) ++start[(shard_of[i] = static_cast<uint8_t>(ShardIndex(keys[i]))) + 1];
+  for (size_t s = 0; s < kShards; ++s) start[s + 1] += start[s];
+  std::vector<uint32_t> by_shard(n);
+  std::array<uint32_t, kShards> next;
+  std::copy(start.begin(), start.end() - 1, next.begin());
+  for (size_t i = 0; i < n; ++i) by_shard[next[shard_of[i]]++] = static_cast<uint32_t>(i);
+  std::vector<const std::string*> values(n, nullptr);
+  for (size_t s = 0; s < kShards; ++s) {
+    if (start[s] == start[s + 1]) continue;
+    const Shard& shard = shards_[s];
+    std::shared_lock lock(shard.mu);
+    // Three passes so that the misses of a pass overlap: slots, then values, then copies.
+    for (uint32_t j = start[s]; j < start[s + 1]; ++j) shard.map.prefetch(Absl(keys[by_shard[j]]));
+    for (uint32_t j = start[s]; j < start[s + 1]; ++j) {
+      const uint32_t i = by_shard[j];
+      auto it = shard.map.find(Absl(keys[i]));
+      if (it == shard.map.end()) continue;
+      values[i] = &it->second;
+      __builtin_prefetch(it->second.data());
+    }
+    for (uint32_t j = start[s]; j < start[s + 1]; ++j) {
+      const uint32_t i = by_shard[j];
+      if (!values[i]) continue;
+      (*spans)[i] = {static_cast<uint32_t>(arena->size()), static_cast<uint32_t>(values[i]->size())};
+      arena->append(*values[i]);
+      (*found)[i] = 1;
+    }
+  }
 }
 
 void LatestRowCache::Insert(std::string_view key, std::string_view value, uint64_t epoch) {
   const size_t size = key.size() + value.size() + kEntryOverhead;
   if (size > shard_capacity_) return;
-  Shard& s = ShardOf(key);
-  std::lock_guard lock(s.mu);
+  Shard& s = shards_[ShardIndex(key)];
+  std::unique_lock lock(s.mu);
   // Checked under the shard lock: a writer invalidates under it too, after moving the epoch.
   if (epoch_.load(std::memory_order_acquire) != epoch) return;
   auto [it, inserted] = s.map.try_emplace(std::string(key), value);
@@ -44,15 +83,15 @@ void LatestRowCache::Insert(std::string_view key, std::string_view value, uint64
   if (s.order.size() > 2 * s.map.size() + 1024) {
     std::deque<std::string> live;
     for (auto& k : s.order)
-      if (s.map.count(k)) live.push_back(std::move(k));
+      if (s.map.contains(k)) live.push_back(std::move(k));
     s.order.swap(live);
   }
 }
 
 void LatestRowCache::EndWrite(std::span<const std::string* const> keys) {
   for (const std::string* key : keys) {
-    Shard& s = ShardOf(*key);
-    std::lock_guard lock(s.mu);
+    Shard& s = shards_[ShardIndex(*key)];
+    std::unique_lock lock(s.mu);
     auto it = s.map.find(*key);
     if (it != s.map.end()) {
       s.bytes -= it->first.size() + it->second.size() + kEntryOverhead;
@@ -65,7 +104,7 @@ void LatestRowCache::EndWrite(std::span<const std::string* const> keys) {
 size_t LatestRowCache::bytes() const {
   size_t total = 0;
   for (auto& s : shards_) {
-    std::lock_guard lock(s.mu);
+    std::shared_lock lock(s.mu);
     total += s.bytes;
   }
   return total;

@@ -386,15 +386,13 @@ Status RocksOnlineStore::ReadTable(const ReadSpec& spec, std::span<const std::st
   if (use_cache) {
     spans.resize(n);
     arena.reserve(n * 256);
+    std::vector<std::string_view> views(n);
+    for (size_t i = 0; i < n; ++i) views[i] = full[i];
+    cache_->LookupBatch(views, &arena, &spans, &exists);
     for (size_t i = 0; i < n; ++i) {
-      const size_t at = arena.size();
-      if (cache_->LookupInto(full[i], &arena)) {
-        spans[i] = {static_cast<uint32_t>(at), static_cast<uint32_t>(arena.size() - at)};
-        exists[i] = 1;
-      } else {
-        miss_keys.push_back(full.data()[i]);
-        miss_index.push_back(i);
-      }
+      if (exists[i]) continue;
+      miss_keys.push_back(full.data()[i]);
+      miss_index.push_back(i);
     }
     for (size_t i = 0; i < n; ++i)
       if (exists[i]) found[i] = std::string_view(arena).substr(spans[i].first, spans[i].second);
