@@ -1,0 +1,32 @@
+#include "strata/cli/server_allocator.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+namespace strata::cli {
+
+void MaybeReexecWithJemalloc(int argc, char** argv) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  return;  // a sanitizer's runtime must own malloc
+#else
+  (void)argc;
+  const char* choice = std::getenv("STRATA_ALLOCATOR");
+  if (choice && std::string(choice) != "jemalloc") return;  // "system", or already re-executed
+  const char* preload = std::getenv("LD_PRELOAD");
+  if (preload && std::string(preload).find("jemalloc") != std::string::npos) return;
+  for (const char* lib : {"/usr/lib/x86_64-linux-gnu/libjemalloc.so.2", "/usr/lib/aarch64-linux-gnu/libjemalloc.so.2",
+                          "/usr/lib64/libjemalloc.so.2", "/usr/local/lib/libjemalloc.so.2"}) {
+    if (access(lib, R_OK) != 0) continue;
+    std::string value = lib;
+    if (preload && *preload) value += std::string(":") + preload;
+    setenv("LD_PRELOAD", value.c_str(), 1);
+    setenv("STRATA_ALLOCATOR", "jemalloc-loaded", 1);  // no second re-exec, whatever happens
+    execv("/proc/self/exe", argv);
+    return;  // exec failed: go on with glibc
+  }
+#endif
+}
+
+}  // namespace strata::cli
