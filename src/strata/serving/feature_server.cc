@@ -55,7 +55,8 @@ Status FeatureServer::DoGetFeatures(const v1::GetFeaturesRequest& request, v1::G
   const RepoDefinition& definition = repo_->definition();
   STRATA_ASSIGN_OR_RETURN(ReadPlan plan, DecodeGetFeatures(definition, request, options_.limits));
   *keys = plan.total_keys;
-  const int64_t as_of = plan.as_of.value_or(NowMicros());
+  const int64_t now = NowMicros();
+  const int64_t as_of = plan.as_of.value_or(now);
   const bool log = request.log() == v1::LOG_ON || (request.log() == v1::LOG_DEFAULT && log_by_default_);
   LogRecord record;
   response->set_request_id(request.request_id().empty() ? NewRequestId() : request.request_id());
@@ -85,7 +86,7 @@ Status FeatureServer::DoGetFeatures(const v1::GetFeaturesRequest& request, v1::G
   }
   if (log) {
     record.request_id = response->request_id();
-    record.request_time = as_of;
+    record.request_time = now;  // when it was served (its as-of time may be earlier)
     record.entities.reserve(plan.entities.size());
     for (auto& e : plan.entities) record.entities.push_back({e.entity->name, std::move(e.keys)});
     logger_->Log(std::move(record));
