@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: the main job end to end on the embedded default (RocksDB online store + local
 # Iceberg warehouse): create the example repository, generate realistic synthetic events, ingest
-# them into both stores, serve features, read the offline tables back and build a
+# them into both stores, serve features (CLI and `strata serve`), read the offline tables back and build a
 # point-in-time training set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +30,26 @@ step "serve: newest 5 clicks of the most active users"
 "$STRATA" get user_clicks --key 0,1,2 --limit 5 --repo "$REPO"
 step "serve: an int8-quantized item embedding, read back as float32"
 "$STRATA" get item_embedding --key 42 --repo "$REPO" | cut -c1-160
+step "strata serve: 300 ranking requests (1 user + 100 items) over HTTP/JSON, then SIGTERM"
+"$STRATA" serve --repo "$REPO" --grpc 127.0.0.1:0 --http 127.0.0.1:0 > "$REPO/serve.log" &
+SERVE_PID=$!
+trap 'kill $SERVE_PID 2>/dev/null || true' EXIT
+for _ in $(seq 100); do grep -q "HTTP on port" "$REPO/serve.log" 2>/dev/null && break; sleep 0.1; done
+HTTP_PORT=$(grep -o "HTTP on port [0-9]*" "$REPO/serve.log" | grep -o "[0-9]*$")
+$PY -c "
+import random, statistics, time, strata
+remote = strata.connect('127.0.0.1:$HTTP_PORT')
+rng, lat = random.Random(0), []
+for _ in range(300):
+    t = time.perf_counter()
+    r = remote.get_features({'user': [rng.randrange(100_000)], 'item': rng.sample(range(20_000), 100)},
+                            ['user_profile:*', 'user_clicks:item_id@20', 'item_embedding:vec'])
+    lat.append((time.perf_counter() - t) * 1e3)
+lat.sort()
+print(f'300 requests: p50 {lat[150]:.2f} ms, p99 {lat[297]:.2f} ms (Python client, JSON); columns:', list(r['arrays']))"
+kill -TERM $SERVE_PID && wait $SERVE_PID
+trap - EXIT
+tail -1 "$REPO/serve.log"
 step "offline: the Iceberg snapshots of user_clicks, and one user's click history read back"
 "$STRATA" snapshots user_clicks --repo "$REPO"
 "$STRATA" scan user_clicks --where user_id=0 --out "$REPO/user0_clicks.csv" --repo "$REPO"
