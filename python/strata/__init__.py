@@ -17,6 +17,7 @@ import pyarrow as pa
 from . import _strata
 from . import errors
 from .errors import *  # noqa: F401,F403 - the exception classes, listed in errors.__all__
+from ._args import refs as _refs
 from .client import RemoteStore, connect
 
 __all__ = ["open", "apply", "connect", "Store", "RemoteStore", "training_set", *errors.__all__]
@@ -77,8 +78,6 @@ def _key_capsules(keys):
     return array.__arrow_c_array__()
 
 
-def _refs(features: Union[str, Iterable[str]]) -> List[str]:
-    return [f.strip() for f in features.split(",")] if isinstance(features, str) else list(features)
 
 
 class _Stream:

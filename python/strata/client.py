@@ -17,12 +17,12 @@ import json
 import math
 import urllib.error
 import urllib.request
-import uuid
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 import pyarrow as pa
 
 from . import errors
+from ._args import refs as _refs
 
 __all__ = ["connect", "RemoteStore"]
 
@@ -298,14 +298,7 @@ def _push_value(v, type_name: str) -> dict:
     return {"double_list": {"values": [float(x) for x in v]}}  # list<float32>, vector<float32,D>
 
 
-def _refs(features: Union[str, Iterable[str]]) -> List[str]:
-    return [f.strip() for f in features.split(",")] if isinstance(features, str) else list(features)
-
-
 def connect(address: str, timeout: float = 10.0) -> RemoteStore:
     """A client of the `strata serve` whose HTTP listener is at `address` ("host:port")."""
     return RemoteStore(address, timeout)
 
-
-def new_request_id() -> str:
-    return uuid.uuid4().hex

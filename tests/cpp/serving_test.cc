@@ -259,7 +259,7 @@ TEST_F(ServerTest, BadRequestsGetInvalidArgumentAndWriteNothing) {
   ASSERT_FALSE(pushed.ok());
   EXPECT_EQ(pushed.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(pushed.status().message().find("row 1"), std::string::npos);
-  EXPECT_NE(pushed.status().message().find("does not fit int32"), std::string::npos);
+  EXPECT_NE(pushed.status().message().find("out of range for int32"), std::string::npos);
   auto r = client_->GetFeatures(Request({9}, {"profile:age"}));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->columns(0).statuses(0), v1::MISSING);

@@ -94,7 +94,7 @@ def test_bad_requests_raise_with_the_servers_message(server):
     _, _, remote = server
     with pytest.raises(strata.InvalidArgumentError, match="has no feature 'nope'"):
         remote.get_features({"user": [1]}, ["user_profile:nope"])
-    with pytest.raises(strata.InvalidArgumentError, match="does not fit int32"):
+    with pytest.raises(strata.InvalidArgumentError, match="out of range for int32"):
         remote.push("user_profile", [{"user_id": 1, "ts": NOW, "age": 2**40}])
     with pytest.raises(strata.NotFoundError):
         remote.get_online("nope", [1])

@@ -4,7 +4,7 @@
 
 #include <charconv>
 
-#include "strata/cli/arrow_format.h"
+#include "strata/core/arrow_json.h"
 #include "strata/cli/command.h"
 #include "strata/cli/entity_key.h"
 #include "strata/store/feature_repository.h"

@@ -4,7 +4,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "strata/cli/arrow_format.h"
+#include "strata/core/arrow_json.h"
 #include "strata/cli/command.h"
 #include "strata/cli/offline_table.h"
 #include "strata/core/time.h"

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "strata/cli/arrow_format.h"
+#include "strata/core/arrow_json.h"
 
 namespace strata::cli {
 

@@ -4,52 +4,14 @@
 #include <arrow/record_batch.h>
 
 #include <chrono>
-#include <nlohmann/json.hpp>
 
+#include "strata/core/arrow_json.h"
 #include "strata/offline/row_batch_builder.h"
 #include "strata/store/feature_log_table.h"
 
 namespace strata::serving {
 
 namespace {
-
-nlohmann::json JsonValue(const arrow::Array& a, int64_t i, int32_t last_n = 0) {
-  if (a.IsNull(i)) return nullptr;
-  switch (a.type_id()) {
-    case arrow::Type::BOOL: return static_cast<const arrow::BooleanArray&>(a).Value(i);
-    case arrow::Type::INT32: return static_cast<const arrow::Int32Array&>(a).Value(i);
-    case arrow::Type::INT64: return static_cast<const arrow::Int64Array&>(a).Value(i);
-    case arrow::Type::TIMESTAMP: return static_cast<const arrow::TimestampArray&>(a).Value(i);
-    case arrow::Type::FLOAT: return static_cast<const arrow::FloatArray&>(a).Value(i);
-    case arrow::Type::DOUBLE: return static_cast<const arrow::DoubleArray&>(a).Value(i);
-    case arrow::Type::STRING: return std::string(static_cast<const arrow::StringArray&>(a).GetView(i));
-    case arrow::Type::BINARY: {  // bytes: as a list of byte values (JSON has no binary)
-      auto v = static_cast<const arrow::BinaryArray&>(a).GetView(i);
-      return nlohmann::json(std::vector<uint8_t>(v.begin(), v.end()));
-    }
-    case arrow::Type::LIST:
-    case arrow::Type::FIXED_SIZE_LIST: {
-      const auto& l = static_cast<const arrow::BaseListArray<arrow::ListType>&>(a);
-      std::shared_ptr<arrow::Array> child;
-      int64_t begin, end;
-      if (a.type_id() == arrow::Type::LIST) {
-        child = l.values();
-        begin = l.value_offset(i);
-        end = l.value_offset(i + 1);
-        if (last_n > 0) end = std::min(end, begin + last_n);
-      } else {
-        const auto& f = static_cast<const arrow::FixedSizeListArray&>(a);
-        child = f.values();
-        begin = f.value_offset(i);
-        end = begin + f.value_length(i);
-      }
-      nlohmann::json out = nlohmann::json::array();
-      for (int64_t j = begin; j < end; ++j) out.push_back(JsonValue(*child, j));
-      return out;
-    }
-    default: return nullptr;
-  }
-}
 
 std::string KeyText(const Value& key) {
   if (const auto* i = std::get_if<int64_t>(&key)) return std::to_string(*i);
@@ -161,12 +123,18 @@ Status FeatureLogger::WriteRecords(std::vector<LogRecord>* records) {
     for (size_t e = 0; e < r.entities.size(); ++e) {
       const LoggedEntity& ent = r.entities[e];
       for (size_t k = 0; k < ent.keys.size(); ++k) {
-        nlohmann::json values = nlohmann::json::object();
-        for (const auto& c : r.columns)
-          if (c.entity_index == e) values[c.name] = JsonValue(*c.values, static_cast<int64_t>(k), c.last_n);
+        std::string values = "{";
+        for (const auto& c : r.columns) {
+          if (c.entity_index != e) continue;
+          if (values.size() > 1) values += ',';
+          values += JsonString(c.name);
+          values += ':';
+          AppendJsonCell(*c.values, static_cast<int64_t>(k), &values, c.last_n > 0 ? c.last_n : -1);
+        }
+        values += '}';
         features[0] = ent.name;
         features[1] = KeyText(ent.keys[k]);
-        features[2] = values.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        features[2] = std::move(values);
         builder.Append(Value{r.request_id}, r.request_time, static_cast<int64_t>(next_write_seq_++), features);
       }
     }

@@ -1,84 +1,36 @@
 #include "strata/serving/push_decoding.h"
 
-#include <cmath>
-#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "strata/ingest/value_conversion.h"
 
 namespace strata::serving {
 
 namespace {
 
-bool FitsFloat32(double d) { return !std::isfinite(d) || std::fabs(d) <= std::numeric_limits<float>::max(); }
-
-const char* KindName(v1::Value::KindCase k) {
-  switch (k) {
-    case v1::Value::kBoolValue: return "bool_value";
-    case v1::Value::kInt64Value: return "int64_value";
-    case v1::Value::kDoubleValue: return "double_value";
-    case v1::Value::kStringValue: return "string_value";
-    case v1::Value::kBytesValue: return "bytes_value";
-    case v1::Value::kInt64List: return "int64_list";
-    case v1::Value::kDoubleList: return "double_list";
-    case v1::Value::kStringList: return "string_list";
-    default: return "no value";
+// The proto value as the JSON value ingest's converter takes, so that a pushed row gets
+// exactly ingest's validation (ranges, widening, embedding dimension and finiteness).
+Result<nlohmann::json> AsJson(const v1::Value& v, const DataType& type) {
+  switch (v.kind_case()) {
+    case v1::Value::KIND_NOT_SET: return nlohmann::json(nullptr);
+    case v1::Value::kBoolValue: return nlohmann::json(v.bool_value());
+    case v1::Value::kInt64Value: return nlohmann::json(v.int64_value());
+    case v1::Value::kDoubleValue: return nlohmann::json(v.double_value());
+    case v1::Value::kStringValue: return nlohmann::json(v.string_value());
+    case v1::Value::kBytesValue:  // raw bytes: only for bytes features (JSON text cannot carry them)
+      if (type.id != TypeId::kBytes) return Status::InvalidArgument("expected a value for type " + type.ToString() + ", got bytes_value");
+      return nlohmann::json(v.bytes_value());
+    case v1::Value::kInt64List: return nlohmann::json(std::vector<int64_t>(v.int64_list().values().begin(), v.int64_list().values().end()));
+    case v1::Value::kDoubleList: return nlohmann::json(std::vector<double>(v.double_list().values().begin(), v.double_list().values().end()));
+    case v1::Value::kStringList:
+      return nlohmann::json(std::vector<std::string>(v.string_list().values().begin(), v.string_list().values().end()));
   }
+  return Status::Internal("unknown value kind");
 }
 
 Result<Value> ConvertValue(const v1::Value& v, const DataType& type) {
-  auto wrong = [&](const char* expected) {
-    return Status::InvalidArgument(std::string("expected ") + expected + " for type " + type.ToString() + ", got " +
-                                   KindName(v.kind_case()));
-  };
-  const auto k = v.kind_case();
-  if (k == v1::Value::KIND_NOT_SET) return Value{};  // an explicit null
-  switch (type.id) {
-    case TypeId::kBool:
-      if (k != v1::Value::kBoolValue) return wrong("bool_value");
-      return Value{v.bool_value()};
-    case TypeId::kInt32:
-      if (k != v1::Value::kInt64Value) return wrong("int64_value");
-      if (v.int64_value() < std::numeric_limits<int32_t>::min() || v.int64_value() > std::numeric_limits<int32_t>::max())
-        return Status::InvalidArgument(std::to_string(v.int64_value()) + " does not fit int32");
-      return Value{v.int64_value()};
-    case TypeId::kInt64:
-    case TypeId::kTimestamp:
-      if (k != v1::Value::kInt64Value) return wrong("int64_value");
-      return Value{v.int64_value()};
-    case TypeId::kFloat32:
-    case TypeId::kFloat64: {
-      if (k != v1::Value::kInt64Value && k != v1::Value::kDoubleValue) return wrong("double_value");
-      const double d = k == v1::Value::kInt64Value ? static_cast<double>(v.int64_value()) : v.double_value();
-      if (type.id == TypeId::kFloat32 && !FitsFloat32(d))
-        return Status::InvalidArgument("value " + std::to_string(d) + " is out of range for float32");
-      return Value{d};
-    }
-    case TypeId::kString:
-      if (k != v1::Value::kStringValue) return wrong("string_value");
-      return Value{v.string_value()};
-    case TypeId::kBytes:
-      if (k == v1::Value::kStringValue) return Value{v.string_value()};
-      if (k != v1::Value::kBytesValue) return wrong("bytes_value");
-      return Value{v.bytes_value()};
-    case TypeId::kListInt64:
-      if (k != v1::Value::kInt64List) return wrong("int64_list");
-      return Value{std::vector<int64_t>(v.int64_list().values().begin(), v.int64_list().values().end())};
-    case TypeId::kListFloat32:
-    case TypeId::kVector: {
-      if (k != v1::Value::kDoubleList) return wrong("double_list");
-      const auto& d = v.double_list().values();
-      if (type.id == TypeId::kVector && d.size() != type.dim)
-        return Status::InvalidArgument("expected " + std::to_string(type.dim) + " values for " + type.ToString() + ", got " +
-                                       std::to_string(d.size()));
-      for (double x : d) {
-        if (!FitsFloat32(x)) return Status::InvalidArgument("value " + std::to_string(x) + " is out of range for float32");
-        if (type.id == TypeId::kVector && !std::isfinite(x)) return Status::InvalidArgument("embedding values must be finite");
-      }
-      return Value{std::vector<float>(d.begin(), d.end())};
-    }
-    case TypeId::kListString:
-      if (k != v1::Value::kStringList) return wrong("string_list");
-      return Value{std::vector<std::string>(v.string_list().values().begin(), v.string_list().values().end())};
-  }
-  return Status::Internal("unknown type");
+  STRATA_ASSIGN_OR_RETURN(nlohmann::json j, AsJson(v, type));
+  return ValueFromJson(j, TargetType::Feature(type));
 }
 
 }  // namespace

@@ -1,14 +1,15 @@
-#include "strata/cli/arrow_format.h"
+#include "strata/core/arrow_json.h"
 
 #include <arrow/api.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "strata/core/time.h"
 
-namespace strata::cli {
+namespace strata {
 
 namespace {
 
@@ -49,7 +50,7 @@ void AppendRange(const arrow::Array& values, int64_t begin, int64_t end, std::st
 
 }  // namespace
 
-void AppendJsonCell(const arrow::Array& a, int64_t i, std::string* out) {
+void AppendJsonCell(const arrow::Array& a, int64_t i, std::string* out, int64_t max_list_elements) {
   if (a.IsNull(i)) {
     out->append("null");
     return;
@@ -67,7 +68,9 @@ void AppendJsonCell(const arrow::Array& a, int64_t i, std::string* out) {
       return;
     case arrow::Type::LIST: {
       const auto& l = static_cast<const arrow::ListArray&>(a);
-      AppendRange(*l.values(), l.value_offset(i), l.value_offset(i + 1), out);
+      int64_t end = l.value_offset(i + 1);
+      if (max_list_elements >= 0) end = std::min(end, l.value_offset(i) + max_list_elements);
+      AppendRange(*l.values(), l.value_offset(i), end, out);
       return;
     }
     case arrow::Type::FIXED_SIZE_LIST: {
@@ -91,4 +94,4 @@ std::string TextCell(const arrow::Array& a, int64_t i) {
   return out;
 }
 
-}  // namespace strata::cli
+}  // namespace strata
