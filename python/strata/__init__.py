@@ -19,8 +19,9 @@ from . import errors
 from .errors import *  # noqa: F401,F403 - the exception classes, listed in errors.__all__
 from ._args import refs as _refs
 from .client import RemoteStore, connect
+from .datagen import gen_recsys
 
-__all__ = ["open", "apply", "connect", "Store", "RemoteStore", "training_set", *errors.__all__]
+__all__ = ["open", "apply", "connect", "Store", "RemoteStore", "training_set", "gen_recsys", *errors.__all__]
 
 # Parquet row groups of training sets: what the loader shards and shuffles by.
 TRAINING_ROW_GROUP_ROWS = 64 * 1024

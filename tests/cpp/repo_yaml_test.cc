@@ -63,7 +63,7 @@ TEST(RepoYamlTest, TemplatesParse) {
     auto r = ParseRepoYaml(RepoYamlTemplate("p", example), "strata.yaml");
     ASSERT_TRUE(r.ok()) << r.status().ToString();
   }
-  EXPECT_EQ(ParseRepoYaml(RepoYamlTemplate("p", true), "x")->groups.size(), 3u);
+  EXPECT_EQ(ParseRepoYaml(RepoYamlTemplate("p", true), "x")->groups.size(), 4u);
 }
 
 struct BadCase {

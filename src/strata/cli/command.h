@@ -36,5 +36,6 @@ Command AddCompactCommand(CLI::App& parent);
 Command AddExpireCommand(CLI::App& parent);
 Command AddTrainingSetCommand(CLI::App& parent);
 Command AddServeCommand(CLI::App& parent);
+Command AddGenCommand(CLI::App& parent);
 
 }  // namespace strata::cli
