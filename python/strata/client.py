@@ -1,4 +1,5 @@
-"""A client of `strata serve` over its HTTP/JSON API, with the read API of the embedded store.
+"""A client of `strata serve` over its HTTP API (JSON requests; responses as Arrow IPC streams or
+JSON), with the read API of the embedded store.
 
     import strata
     remote = strata.connect("127.0.0.1:6567")
@@ -20,6 +21,7 @@ import urllib.request
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import errors
 from ._args import refs as _refs
@@ -125,6 +127,37 @@ def column_to_arrow(column: Mapping[str, Any]) -> pa.Array:
     return pa.array(py, type=_arrow_type(type_name))
 
 
+_ARROW_STREAM = "application/vnd.apache.arrow.stream"
+_STATUS_NAMES = ["PRESENT", "MISSING", "EXPIRED", "NULL_VALUE"]
+
+
+def _decode_arrow_response(body: bytes) -> dict:
+    """A GetFeatures response in its Arrow form (see src/strata/serving/arrow_response.h): one
+    row; per column "<name>" (list of the values), "<name>#status", "<name>#event_time"."""
+    batch = pa.ipc.open_stream(body).read_next_batch()
+    meta = batch.schema.metadata or {}
+    out: Dict[str, Any] = {
+        "request_id": meta.get(b"request_id", b"").decode(),
+        "as_of_micros": int(meta.get(b"as_of_micros", b"0")),
+        "columns": [],
+        "arrays": {},
+    }
+    for field, column in zip(batch.schema, batch.columns):
+        if field.name.endswith("#status") or field.name.endswith("#event_time"):
+            continue
+        fmeta = field.metadata or {}
+        statuses = batch.column(field.name + "#status").flatten().to_numpy(zero_copy_only=False)
+        out["columns"].append({
+            "name": field.name,
+            "entity": fmeta.get(b"entity", b"").decode(),
+            "type": fmeta.get(b"type", b"").decode(),
+            "statuses": [_STATUS_NAMES[s] if 0 <= s < len(_STATUS_NAMES) else str(s) for s in statuses],
+            "event_time_micros": pc.fill_null(batch.column(field.name + "#event_time").flatten().cast(pa.int64()), 0).to_pylist(),
+        })
+        out["arrays"][field.name] = column.flatten()
+    return out
+
+
 def _raise_for(status: int, body: str, url: str):
     try:
         message = json.loads(body).get("error", body)
@@ -151,12 +184,18 @@ class RemoteStore:
 
     # -- transport ---------------------------------------------------------------------------
     def _call(self, method: str, path: str, body: Optional[dict] = None) -> str:
+        return self._request(method, path, body).decode()
+
+    def _request(self, method: str, path: str, body: Optional[dict] = None, accept: Optional[str] = None) -> bytes:
         url = self.address + path
         data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json"}
+        if accept:
+            headers["Accept"] = accept
+        req = urllib.request.Request(url, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as r:
-                return r.read().decode()
+                return r.read()
         except urllib.error.HTTPError as e:
             _raise_for(e.code, e.read().decode(errors="replace"), url)
         except urllib.error.URLError as e:
@@ -180,10 +219,16 @@ class RemoteStore:
         *,
         request_id: Optional[str] = None,
         log: Optional[bool] = None,
+        format: str = "arrow",  # noqa: A002 - the word the HTTP API uses
     ) -> dict:
         """The raw GetFeatures call: `entities` maps entity names to keys; `features` are refs
-        ("group:feature", "group:*", "group:feature@N"). Returns the response as a dict, with
-        `columns` turned into pyarrow arrays under `arrays` (name -> array)."""
+        ("group:feature", "group:*", "group:feature@N"). Returns the response as a dict:
+        request_id, as_of_micros, `columns` (name, entity, type, statuses as names, and the
+        values' event times) and `arrays` (name -> pyarrow array, null unless PRESENT).
+        format="arrow" (default) has the server answer an Arrow IPC stream (fast to decode);
+        format="json" the proto3 JSON mapping (each column then as the JSON has it)."""
+        if format not in ("arrow", "json"):
+            raise errors.InvalidArgumentError(f"format must be 'arrow' or 'json', not {format!r}")
         ents = {e["name"]: e for e in self.definitions()["entities"]}
         body: Dict[str, Any] = {"entities": [], "features": _refs(features)}
         for name, keys in entities.items():
@@ -196,6 +241,8 @@ class RemoteStore:
             body["request_id"] = request_id
         if log is not None:
             body["log"] = "LOG_ON" if log else "LOG_OFF"
+        if format == "arrow":
+            return _decode_arrow_response(self._request("POST", "/v1/features", body, accept=_ARROW_STREAM))
         response = json.loads(self._call("POST", "/v1/features", body))
         response["arrays"] = {c["name"]: column_to_arrow(c) for c in response.get("columns", [])}
         return response
@@ -220,7 +267,7 @@ class RemoteStore:
         keys = [keys] if isinstance(keys, (str, int)) else list(keys)
         response = self.get_features({entity["name"]: keys}, [f"{group}:{n}{suffix}" for n in names], as_of)
         key_type = pa.string() if entity["key_type"] == "string" else pa.int64()
-        columns = [pa.array(keys, type=key_type)] + [column_to_arrow(c) for c in response["columns"]]
+        columns = [pa.array(keys, type=key_type)] + list(response["arrays"].values())
         fields = [pa.field(entity["key"], key_type, nullable=False)]
         fields += [pa.field(n, c.type) for n, c in zip(names, columns[1:])]
         return pa.Table.from_arrays(columns, schema=pa.schema(fields))

@@ -82,11 +82,16 @@ def test_remote_reads_match_the_embedded_store(server):
         assert vec.column("vec").to_pylist() == [[0.5, 0.25, -1.0], None]
         assert vec.equals(store.get_online("item_vec", ["a", "b"]))
 
-    both = remote.get_features({"user": [1], "item": ["a"]}, ["user_profile:age", "item_vec:vec"])
-    cols = {c["name"]: c for c in both["columns"]}
-    assert cols["user_profile:age"]["statuses"] == ["PRESENT"]
-    assert int(cols["user_profile:age"]["event_time_micros"][0]) == NOW - 10
-    assert both["arrays"]["item_vec:vec"].to_pylist() == [[0.5, 0.25, -1.0]]
+    # Both response encodings (Arrow IPC by default, proto3 JSON) say the same.
+    for fmt in ("arrow", "json"):
+        both = remote.get_features({"user": [1, 404], "item": ["a"]}, ["user_profile:age", "item_vec:vec"], format=fmt)
+        cols = {c["name"]: c for c in both["columns"]}
+        assert cols["user_profile:age"]["statuses"] == ["PRESENT", "MISSING"], fmt
+        assert int(cols["user_profile:age"]["event_time_micros"][0]) == NOW - 10, fmt
+        assert int(cols["user_profile:age"]["event_time_micros"][1]) == 0, fmt
+        assert both["arrays"]["user_profile:age"].to_pylist() == [30, None], fmt
+        assert both["arrays"]["item_vec:vec"].to_pylist() == [[0.5, 0.25, -1.0]], fmt
+        assert both["request_id"], fmt
     assert "strata_keys_served_total" in remote.metrics()
 
 

@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "strata/core/definitions_json.h"
+#include "strata/serving/arrow_response.h"
 
 namespace strata::serving {
 
@@ -40,7 +41,8 @@ void SendError(httplib::Response& res, int code, const std::string& message) {
   res.set_content("{\"error\": \"" + escaped + "\"}\n", "application/json");
 }
 
-// Parses the body as `Request` (proto3 JSON), calls `handler`, answers the response as JSON.
+// Parses the body as `Request` (proto3 JSON), calls `handler`, answers the response as JSON (or,
+// for GetFeatures with `Accept: application/vnd.apache.arrow.stream`, as an Arrow IPC stream).
 template <typename Request, typename Response, typename Handler>
 void HandleJson(FeatureServer& server, Method method, const httplib::Request& req, httplib::Response& res,
                 Handler handler) {
@@ -56,6 +58,17 @@ void HandleJson(FeatureServer& server, Method method, const httplib::Request& re
   if (Status st = handler(request, &response); !st.ok()) {
     SendError(res, HttpCode(st), st.message());
     return;
+  }
+  if constexpr (std::is_same_v<Response, v1::GetFeaturesResponse>) {
+    if (req.get_header_value("Accept").find(kArrowStreamMediaType) != std::string::npos) {
+      auto arrow = EncodeArrowResponse(response);
+      if (!arrow.ok()) {
+        SendError(res, 500, arrow.status().message());
+        return;
+      }
+      res.set_content(std::move(*arrow), kArrowStreamMediaType);
+      return;
+    }
   }
   pbu::JsonPrintOptions print;
   print.preserve_proto_field_names = true;
