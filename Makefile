@@ -38,7 +38,7 @@ test-tsan: setup
 	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan.supp)" build-tsan/bin/loader_test
 
 demo: build
-	bash examples/demo.sh
+	.venv/bin/python examples/demo.py
 
 bench: build
 	$(BUILD)/bin/online_lookup_bench
