@@ -308,6 +308,12 @@ class RemoteStore:
         except errors.StrataError:
             return False
 
+    def backup(self, name: Optional[str] = None) -> dict:
+        """Backs up the server's online store (a RocksDB checkpoint) to
+        REPO/.strata/backups/NAME while it serves; returns {dir, last_write_seq, created}.
+        Restore with `strata restore --from DIR` once the server is stopped."""
+        return json.loads(self._call("POST", "/v1/admin/backup", {"name": name} if name else {}))
+
     def metrics(self) -> str:
         """The Prometheus text of /metrics."""
         return self._call("GET", "/metrics")

@@ -129,3 +129,25 @@ def test_sigterm_drains_and_the_log_joins_with_labels(server):
     assert len(training) == 5
     row = training[training.request_id == "req-3"].iloc[0]
     assert row["user_profile:age"] == 23 and row["user_profile:country"] == "SE" and row["entity_key"] == "3"
+
+
+def test_backup_while_serving_then_restore_catches_up(server, strata_bin):
+    repo, proc, remote = server
+    remote.push("user_profile", [{"user_id": 1, "ts": NOW - 1000, "age": 30}])
+    info = remote.backup("b1")
+    assert info["last_write_seq"] == 1 and info["dir"].endswith(".strata/backups/b1")
+    remote.push("user_profile", [{"user_id": 1, "ts": NOW - 500, "age": 31}, {"user_id": 2, "ts": NOW - 500, "age": 40}])
+    with pytest.raises(strata.StrataError, match="not empty"):
+        remote.backup("b1")
+    with pytest.raises(strata.InvalidArgumentError, match="backup name"):
+        remote.backup("../escape")
+    # While the server runs, a restore is refused.
+    busy = subprocess.run([strata_bin, "restore", "--repo", str(repo), "--from", info["dir"]], capture_output=True, text=True)
+    assert busy.returncode != 0 and "stop `strata serve`" in busy.stderr
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=30)
+    done = subprocess.run([strata_bin, "restore", "--repo", str(repo), "--from", info["dir"]], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "replayed 2 newer rows" in done.stdout
+    with strata.open(repo, read_only=True) as store:
+        assert store.get_online("user_profile", [1, 2]).column("age").to_pylist() == [31, 40]

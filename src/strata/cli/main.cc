@@ -24,7 +24,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "strata 0.1.0");
   std::vector<Command> commands = {AddInitCommand(app), AddApplyCommand(app), AddIngestCommand(app), AddGetCommand(app),
                                    AddSnapshotsCommand(app), AddScanCommand(app), AddCompactCommand(app),
-                                   AddExpireCommand(app), AddTrainingSetCommand(app), AddServeCommand(app), AddGenCommand(app)};
+                                   AddExpireCommand(app), AddTrainingSetCommand(app), AddServeCommand(app), AddBackupCommand(app),
+                                   AddRestoreCommand(app), AddGenCommand(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

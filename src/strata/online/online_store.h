@@ -94,6 +94,11 @@ class OnlineStore {
   // Compacts everything now (reclaims expired rows); normally compaction runs in the background.
   virtual Status Compact() = 0;
 
+  // Writes a consistent copy of the store to `dir` (which must not exist): what was written
+  // when it starts, hard-linked where on the same filesystem. It opens as a store of its own.
+  // Works while reads and writes go on.
+  virtual Status Checkpoint(const std::string& dir) = 0;
+
   // Counts stored entries by walking the store: O(data), for operators and tests.
   virtual Result<OnlineStoreStats> Stats() = 0;
 

@@ -3,9 +3,14 @@
 #include <google/protobuf/util/json_util.h>
 #include <httplib.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <nlohmann/json.hpp>
 
 #include "strata/core/definitions_json.h"
+#include "strata/core/time.h"
+#include "strata/store/online_backup.h"
 #include "strata/serving/arrow_response.h"
 
 namespace strata::serving {
@@ -120,6 +125,33 @@ Result<std::unique_ptr<HttpService>> HttpService::Start(FeatureServer& server, c
   });
   http.Get("/v1/definitions", [self](const httplib::Request&, httplib::Response& res) {
     res.set_content(DefinitionToJson(self->server_.repository().definition()) + "\n", "application/json");
+  });
+  // A backup of the online store while serving: REPO/.strata/backups/NAME (docs/operations.md).
+  http.Post("/v1/admin/backup", [self](const httplib::Request& req, httplib::Response& res) {
+    std::string name;
+    if (!req.body.empty()) {
+      auto body = nlohmann::json::parse(req.body, nullptr, false);
+      if (body.is_discarded() || !body.is_object() || (body.contains("name") && !body["name"].is_string())) {
+        SendError(res, 400, "expected a JSON object like {\"name\": \"nightly-1\"}");
+        return;
+      }
+      name = body.value("name", "");
+    }
+    if (name.empty()) name = "online-" + std::to_string(NowMicros());
+    const bool valid = name.size() <= 100 && name.front() != '.' &&
+                       std::all_of(name.begin(), name.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'; });
+    if (!valid) {
+      SendError(res, 400, "backup name '" + name + "': use letters, digits, '-', '_' and '.' (at most 100)");
+      return;
+    }
+    FeatureRepository& repo = self->server_.repository();
+    auto info = BackupOnlineStore(repo, repo.ResolvePath(".strata/backups/" + name));
+    if (!info.ok()) {
+      SendError(res, HttpCode(info.status()), info.status().message());
+      return;
+    }
+    nlohmann::json out = {{"dir", info->dir}, {"last_write_seq", info->last_write_seq}, {"created", FormatTimestamp(info->created_micros)}};
+    res.set_content(out.dump() + "\n", "application/json");
   });
   http.Get("/healthz", [self](const httplib::Request&, httplib::Response& res) {
     const bool ok = self->healthy_.load();

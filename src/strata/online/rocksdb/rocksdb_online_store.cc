@@ -5,6 +5,7 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/statistics.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
@@ -128,6 +129,7 @@ class RocksOnlineStore final : public OnlineStore {
                                                           std::span<const std::string> entity_keys) override;
   void SetGroups(const std::vector<FeatureGroupDef>& groups) override;
   Status Compact() override;
+  Status Checkpoint(const std::string& dir) override;
   Result<OnlineStoreStats> Stats() override;
   OnlineStoreGauges Gauges() override;
 
@@ -559,6 +561,14 @@ Status RocksOnlineStore::Compact() {
   for (auto* h : {latest_, history_, sequence_})
     STRATA_RETURN_NOT_OK(FromRocks(db_->CompactRange(o, h, nullptr, nullptr), "compacting online store"));
   return Status::OK();
+}
+
+Status RocksOnlineStore::Checkpoint(const std::string& dir) {
+  rocksdb::Checkpoint* raw = nullptr;
+  STRATA_RETURN_NOT_OK(FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw), "checkpointing the online store"));
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  // log_size_for_flush 0: flush the memtables first, so the copy needs no write-ahead log.
+  return FromRocks(checkpoint->CreateCheckpoint(dir, 0), "checkpointing the online store to " + dir);
 }
 
 Result<OnlineStoreStats> RocksOnlineStore::Stats() {
