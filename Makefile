@@ -54,13 +54,15 @@ bench-pit: build
 
 # One epoch of a 20M-row training set into torch tensors: strata.torch against a DataLoader over
 # a map-style dataset, a vectorized pyarrow iterator and pyarrow's decoding alone (about 25 minutes).
-# libFuzzer on the serving API's request decoding (clang, ASan+UBSan), FUZZ_SECONDS long.
+# libFuzzer on the serving API's request decoding and on streamed-message decoding (clang,
+# ASan+UBSan), FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 60
 fuzz: setup
 	cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DSTRATA_FUZZ=ON
-	cmake --build build-fuzz -j $(JOBS) --target serving_request_fuzzer
-	mkdir -p build-fuzz/corpus && cp tests/fuzz/corpus/* build-fuzz/corpus/
+	cmake --build build-fuzz -j $(JOBS) --target serving_request_fuzzer stream_message_fuzzer
+	mkdir -p build-fuzz/corpus build-fuzz/stream_corpus && cp tests/fuzz/corpus/* build-fuzz/corpus/ && cp tests/fuzz/stream_corpus/* build-fuzz/stream_corpus/
 	build-fuzz/bin/serving_request_fuzzer build-fuzz/corpus -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -print_final_stats=1
+	build-fuzz/bin/stream_message_fuzzer build-fuzz/stream_corpus -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -print_final_stats=1
 
 bench-serving: build
 	.venv/bin/python bench/serving/run.py --runs 3

@@ -26,8 +26,7 @@ constexpr int64_t kEnd = 20'000 * kDay;  // 2024-10-04T00:00:00Z
 std::shared_ptr<arrow::Table> Read(const std::string& path) {
   auto file = arrow::io::ReadableFile::Open(path).ValueOrDie();
   auto reader = parquet::arrow::OpenFile(file, arrow::default_memory_pool()).ValueOrDie();
-  std::shared_ptr<arrow::Table> table;
-  EXPECT_TRUE(reader->ReadTable(&table).ok());
+  auto table = reader->ReadTable().ValueOrDie();
   return table->CombineChunks().ValueOrDie();
 }
 

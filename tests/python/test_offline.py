@@ -90,7 +90,7 @@ def test_pyiceberg_reads_every_table_after_ingest_compaction_and_evolution(cli, 
 
     catalog = sql_catalog(repo)
     ns = project(repo)
-    assert sorted(t[1] for t in catalog.list_tables(ns)) == ["item_embedding", "user_clicks", "user_profile"]
+    assert sorted(t[1] for t in catalog.list_tables(ns)) == ["item_embedding", "item_features", "user_clicks", "user_profile"]
 
     def check_same(group, rows):
         ours = strata_scan(cli, group, repo / f"{group}.parquet")

@@ -37,6 +37,7 @@ Command AddExpireCommand(CLI::App& parent);
 Command AddTrainingSetCommand(CLI::App& parent);
 Command AddServeCommand(CLI::App& parent);
 Command AddGenCommand(CLI::App& parent);
+Command AddStreamCommand(CLI::App& parent);
 Command AddBackupCommand(CLI::App& parent);
 Command AddRestoreCommand(CLI::App& parent);
 

@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
   std::vector<Command> commands = {AddInitCommand(app), AddApplyCommand(app), AddIngestCommand(app), AddGetCommand(app),
                                    AddSnapshotsCommand(app), AddScanCommand(app), AddCompactCommand(app),
                                    AddExpireCommand(app), AddTrainingSetCommand(app), AddServeCommand(app), AddBackupCommand(app),
-                                   AddRestoreCommand(app), AddGenCommand(app)};
+                                   AddRestoreCommand(app), AddStreamCommand(app), AddGenCommand(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

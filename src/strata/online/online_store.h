@@ -78,6 +78,11 @@ class OnlineStore {
   // A metadata value written with Write, or nullopt.
   virtual Result<std::optional<std::string>> ReadMetadata(const std::string& key) = 0;
 
+  // Metadata entries whose key starts with `prefix`, in key order.
+  virtual Result<std::vector<MetadataEntry>> ScanMetadata(const std::string& prefix) = 0;
+  // Deletes metadata entries (atomically; absent keys are ignored).
+  virtual Status DeleteMetadata(std::span<const std::string> keys) = 0;
+
   // The highest write_seq durably written (0 for an empty store).
   virtual Result<uint64_t> LastWriteSeq() = 0;
 

@@ -124,6 +124,8 @@ class RocksOnlineStore final : public OnlineStore {
   Status Write(std::span<const OnlineWrite> writes, uint64_t last_write_seq,
                std::span<const MetadataEntry> metadata) override;
   Result<std::optional<std::string>> ReadMetadata(const std::string& key) override;
+  Result<std::vector<MetadataEntry>> ScanMetadata(const std::string& prefix) override;
+  Status DeleteMetadata(std::span<const std::string> keys) override;
   Result<uint64_t> LastWriteSeq() override;
   Result<std::vector<std::shared_ptr<arrow::Array>>> Read(const ReadSpec& spec,
                                                           std::span<const std::string> entity_keys) override;
@@ -286,6 +288,28 @@ Result<std::optional<std::string>> RocksOnlineStore::ReadMetadata(const std::str
   if (s.IsNotFound()) return std::optional<std::string>();
   STRATA_RETURN_NOT_OK(FromRocks(s, "reading online metadata"));
   return std::optional<std::string>(std::move(v));
+}
+
+Result<std::vector<MetadataEntry>> RocksOnlineStore::ScanMetadata(const std::string& prefix) {
+  const std::string start = std::string(L::kUserMetadataPrefix) + prefix;
+  std::vector<MetadataEntry> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), default_));
+  for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
+    out.emplace_back(it->key().ToString().substr(std::string_view(L::kUserMetadataPrefix).size()), it->value().ToString());
+  }
+  STRATA_RETURN_NOT_OK(FromRocks(it->status(), "scanning online metadata"));
+  return out;
+}
+
+Status RocksOnlineStore::DeleteMetadata(std::span<const std::string> keys) {
+  if (options_.read_only) return Status::FailedPrecondition("online store " + options_.path + " is open read-only");
+  std::lock_guard lock(write_mu_);
+  rocksdb::WriteBatch batch;
+  for (const auto& k : keys)
+    STRATA_RETURN_NOT_OK(FromRocks(batch.Delete(default_, L::kUserMetadataPrefix + k), "deleting online metadata"));
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  return FromRocks(db_->Write(wo, &batch), "deleting online metadata");
 }
 
 Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t last_write_seq,

@@ -1,0 +1,92 @@
+// `strata stream --config stream.yaml`: consumes Kafka topics into feature groups, exactly once
+// into both stores, until SIGTERM/SIGINT (or, with --stop-at-end, the ends of the partitions).
+
+#include <httplib.h>
+#include <signal.h>
+
+#include <atomic>
+#include <iostream>
+#include <thread>
+
+#include "strata/cli/command.h"
+#include "strata/core/file_io.h"
+#include "strata/ingest/kafka_stream.h"
+
+namespace strata::cli {
+
+Command AddStreamCommand(CLI::App& parent) {
+  struct Args {
+    std::string repo = ".";
+    std::string config;
+    std::string metrics;
+    bool stop_at_end = false;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* app = parent.add_subcommand(
+      "stream", "Consume Kafka topics into feature groups, exactly once into the online and offline stores (docs/streaming.md)");
+  app->add_option("--config", args->config, "Stream configuration (YAML: kafka properties, topics -> groups, commits)")
+      ->required();
+  app->add_option("--repo", args->repo, "Feature repository directory")->capture_default_str();
+  app->add_option("--metrics", args->metrics, "Serve Prometheus metrics at HOST:PORT/metrics (port 0: any free port)");
+  app->add_flag("--stop-at-end", args->stop_at_end, "Stop once every assigned partition is consumed to its end");
+  return {app, [args]() -> int {
+            sigset_t stop_signals;
+            sigemptyset(&stop_signals);
+            sigaddset(&stop_signals, SIGTERM);
+            sigaddset(&stop_signals, SIGINT);
+            pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+            auto text = ReadFileToString(args->config);
+            if (!text.ok()) return Fail("stream", text.status(), kExitUsageError);
+            auto config = ParseStreamConfig(*text, args->config);
+            if (!config.ok()) return Fail("stream", config.status(), kExitUsageError);
+            auto repo = FeatureRepository::Open(args->repo);
+            if (!repo.ok()) return Fail("stream", repo.status());
+            auto stream = KafkaStream::Open(**repo, *config);
+            if (!stream.ok()) return Fail("stream", stream.status());
+
+            std::unique_ptr<httplib::Server> metrics;
+            std::thread metrics_thread;
+            int metrics_port = 0;
+            if (!args->metrics.empty()) {
+              const auto colon = args->metrics.rfind(':');
+              if (colon == std::string::npos) return Fail("stream", Status::InvalidArgument("--metrics: expected HOST:PORT"), kExitUsageError);
+              metrics = std::make_unique<httplib::Server>();
+              KafkaStream* s = stream->get();
+              metrics->Get("/metrics", [s](const httplib::Request&, httplib::Response& res) {
+                res.set_content(s->RenderMetrics(), "text/plain; version=0.0.4");
+              });
+              const std::string host = args->metrics.substr(0, colon);
+              const int port = std::atoi(args->metrics.c_str() + colon + 1);
+              metrics_port = port == 0 ? metrics->bind_to_any_port(host) : (metrics->bind_to_port(host, port) ? port : -1);
+              if (metrics_port <= 0) return Fail("stream", Status::IOError("--metrics " + args->metrics + ": cannot bind"));
+              metrics_thread = std::thread([&] { metrics->listen_after_bind(); });
+            }
+            std::atomic<bool> stop{false};
+            std::thread signals([&] {
+              int sig = 0;
+              sigwait(&stop_signals, &sig);
+              stop = true;
+            });
+            std::cout << "strata stream: " << config->topics.size() << " topic(s) into " << args->repo;
+            if (metrics_port > 0) std::cout << ", metrics on port " << metrics_port;
+            if ((*stream)->recovered_rows() > 0)
+              std::cout << "; recovered " << (*stream)->recovered_rows() << " rows offline left pending by the last run";
+            std::cout << std::endl;
+            Status st = (*stream)->Run(stop, args->stop_at_end);
+            const auto& c = (*stream)->counters();
+            std::cout << "strata stream: stopped: " << c.messages.load() << " messages, " << c.rows.load() << " rows written, "
+                      << c.rejected.load() << " rejected, " << c.offline_commits.load() << " offline commits" << std::endl;
+            // Wake the signal thread if no signal came.
+            if (!stop.load()) kill(getpid(), SIGTERM);
+            signals.join();
+            if (metrics) {
+              metrics->stop();
+              metrics_thread.join();
+            }
+            stream->reset();
+            return st.ok() ? kExitOk : Fail("stream", st);
+          }};
+}
+
+}  // namespace strata::cli

@@ -1,0 +1,358 @@
+#include "strata/ingest/kafka_stream.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "strata/core/time.h"
+#include "strata/ingest/json_row_decoder.h"
+#include "strata/store/stream_writer.h"
+
+namespace strata {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Event-to-servable latency buckets (ms): from the message's Kafka timestamp to the end of the
+// online write that made it readable.
+constexpr std::array<double, 13> kFreshnessBucketsMs = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000};
+
+std::string PositionKey(const std::string& topic, int32_t partition) {
+  return "kafka/" + topic + "/" + std::to_string(partition);
+}
+
+std::string JsonText(const void* data, size_t len, size_t limit) {
+  std::string s(static_cast<const char*>(data), std::min(len, limit));
+  return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+class KafkaStream::Impl {
+ public:
+  Impl(FeatureRepository& repo, StreamConfig config) : repo_(repo), config_(std::move(config)) {}
+
+  ~Impl() {
+    if (consumer_) {
+      rd_kafka_consumer_close(consumer_);
+      rd_kafka_destroy(consumer_);
+    }
+    if (dead_letter_producer_) {
+      rd_kafka_flush(dead_letter_producer_, 10'000);
+      rd_kafka_destroy(dead_letter_producer_);
+    }
+    if (dead_letter_file_) std::fclose(dead_letter_file_);
+  }
+
+  Status Open() {
+    for (const auto& t : config_.topics) {
+      if (topics_.count(t.topic)) return Status::InvalidArgument("topic " + t.topic + " is listed twice");
+      STRATA_ASSIGN_OR_RETURN(const FeatureGroupDef* group, repo_.FindGroup(t.group));
+      if (group->name.rfind('_', 0) == 0) return Status::InvalidArgument("group " + t.group + " is reserved");
+      TopicState& s = topics_[t.topic];
+      s.group = group;
+      s.decoder = std::make_unique<JsonRowDecoder>(repo_.EntityOf(*group), *group, t.fields);
+    }
+    StreamWriterOptions wo;
+    wo.name = config_.name;
+    wo.commit_rows = config_.commit_rows;
+    wo.commit_interval = std::chrono::milliseconds(config_.commit_interval_ms);
+    STRATA_ASSIGN_OR_RETURN(writer_, StreamWriter::Open(repo_, wo));
+
+    if (!config_.dead_letter_file.empty()) {
+      const std::string path = repo_.ResolvePath(config_.dead_letter_file);
+      std::error_code ec;
+      std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+      dead_letter_file_ = std::fopen(path.c_str(), "a");
+      if (!dead_letter_file_) return Status::IOError("cannot open the dead-letter file " + path);
+    }
+
+    char err[512];
+    std::map<std::string, std::string> props = {{"group.id", "strata-" + config_.name},
+                                                {"enable.auto.commit", "false"},
+                                                {"enable.auto.offset.store", "false"},
+                                                {"enable.partition.eof", "true"},
+                                                {"queued.max.messages.kbytes", "65536"},
+                                                {"log_level", "3"}};
+    for (const auto& [k, v] : config_.kafka) props[k] = v;
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    for (const auto& [k, v] : props) {
+      if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+        rd_kafka_conf_destroy(conf);
+        return Status::InvalidArgument("kafka." + k + ": " + err);
+      }
+    }
+    rd_kafka_conf_set_opaque(conf, this);
+    rd_kafka_conf_set_rebalance_cb(conf, &Impl::Rebalance);
+    consumer_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+    if (!consumer_) return Status::InvalidArgument(std::string("cannot create the Kafka consumer: ") + err);
+    rd_kafka_poll_set_consumer(consumer_);
+
+    if (!config_.dead_letter_topic.empty()) {
+      rd_kafka_conf_t* pconf = rd_kafka_conf_new();
+      for (const auto& [k, v] : config_.kafka) {
+        if (k == "group.id" || k.rfind("enable.", 0) == 0 || k.rfind("auto.", 0) == 0) continue;  // consumer-only
+        rd_kafka_conf_set(pconf, k.c_str(), v.c_str(), err, sizeof err);
+      }
+      rd_kafka_conf_set(pconf, "enable.idempotence", "true", err, sizeof err);
+      dead_letter_producer_ = rd_kafka_new(RD_KAFKA_PRODUCER, pconf, err, sizeof err);
+      if (!dead_letter_producer_) return Status::InvalidArgument(std::string("cannot create the dead-letter producer: ") + err);
+    }
+    counters_.offline_commits = writer_->offline_commits();
+    return Status::OK();
+  }
+
+  Status Run(const std::atomic<bool>& stop, bool stop_at_end) {
+    rd_kafka_topic_partition_list_t* subscription = rd_kafka_topic_partition_list_new(static_cast<int>(topics_.size()));
+    for (const auto& [name, s] : topics_) rd_kafka_topic_partition_list_add(subscription, name.c_str(), RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(consumer_, subscription);
+    rd_kafka_topic_partition_list_destroy(subscription);
+    if (e) return Status::IOError(std::string("subscribing: ") + rd_kafka_err2str(e));
+
+    std::vector<rd_kafka_message_t*> batch;
+    while (!stop.load()) {
+      Poll(&batch);
+      Status st = Process(batch);
+      for (auto* m : batch) rd_kafka_message_destroy(m);
+      batch.clear();
+      if (!st.ok()) return st;
+      if (!rebalance_error_.ok()) return rebalance_error_;
+      UpdateLag();
+      if (stop_at_end && !partitions_.empty() &&
+          std::all_of(partitions_.begin(), partitions_.end(), [](const auto& p) { return p.second.eof; }))
+        break;
+    }
+    STRATA_RETURN_NOT_OK(Timed([&] { return writer_->CommitOffline(); }));
+    counters_.offline_commits = writer_->offline_commits();
+    return Status::OK();
+  }
+
+  std::string RenderMetrics() const {
+    std::string out;
+    auto counter = [&](const char* name, const char* help, uint64_t v) {
+      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " + std::to_string(v) + "\n";
+    };
+    counter("strata_stream_messages_total", "Kafka messages consumed.", counters_.messages.load());
+    counter("strata_stream_rows_total", "Rows written to both stores.", counters_.rows.load());
+    counter("strata_stream_rejected_total", "Messages sent to the dead letters.", counters_.rejected.load());
+    counter("strata_stream_batches_total", "Online writes (one per poll batch).", counters_.batches.load());
+    counter("strata_stream_offline_commits_total", "Offline (Iceberg) commits.", counters_.offline_commits.load());
+    counter("strata_stream_rebalances_total", "Partition assignments and revocations.", counters_.rebalances.load());
+    out += "# HELP strata_stream_write_seconds_total Time spent writing the stores.\n# TYPE strata_stream_write_seconds_total counter\n";
+    out += "strata_stream_write_seconds_total " + std::to_string(counters_.write_micros.load() / 1e6) + "\n";
+    out += "# HELP strata_stream_consumer_lag Messages behind the ends of the assigned partitions.\n# TYPE strata_stream_consumer_lag gauge\n";
+    out += "strata_stream_consumer_lag " + std::to_string(counters_.lag.load()) + "\n";
+    out += "# HELP strata_stream_freshness_seconds From a message's Kafka timestamp to the end of the online write that made it servable.\n";
+    out += "# TYPE strata_stream_freshness_seconds histogram\n";
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < kFreshnessBucketsMs.size(); ++i) {
+      cumulative += freshness_[i].load();
+      out += "strata_stream_freshness_seconds_bucket{le=\"" + std::to_string(kFreshnessBucketsMs[i] / 1000) + "\"} " +
+             std::to_string(cumulative) + "\n";
+    }
+    cumulative += freshness_.back().load();
+    out += "strata_stream_freshness_seconds_bucket{le=\"+Inf\"} " + std::to_string(cumulative) + "\n";
+    out += "strata_stream_freshness_seconds_sum " + std::to_string(freshness_sum_ms_.load() / 1000.0) + "\n";
+    out += "strata_stream_freshness_seconds_count " + std::to_string(cumulative) + "\n";
+    return out;
+  }
+
+  uint64_t recovered_rows() const { return writer_->recovery().rows_committed_offline; }
+  StreamCounters counters_;
+
+ private:
+  struct TopicState {
+    const FeatureGroupDef* group = nullptr;
+    std::unique_ptr<JsonRowDecoder> decoder;
+  };
+  struct PartitionState {
+    bool eof = false;
+    int64_t next_offset = -1;
+  };
+
+  template <typename F>
+  Status Timed(F&& f) {
+    const auto t = Clock::now();
+    Status st = f();
+    counters_.write_micros += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t).count());
+    return st;
+  }
+
+  // Up to max_batch_messages messages, waiting at most max_wait for the first ones.
+  void Poll(std::vector<rd_kafka_message_t*>* out) {
+    const auto deadline = Clock::now() + std::chrono::milliseconds(config_.max_wait_ms);
+    while (static_cast<int64_t>(out->size()) < config_.max_batch_messages) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_, out->empty() ? static_cast<int>(std::max<int64_t>(0, left)) : 0);
+      if (!m) {
+        if (!out->empty() || Clock::now() >= deadline) break;
+        continue;
+      }
+      out->push_back(m);
+    }
+  }
+
+  Status Process(const std::vector<rd_kafka_message_t*>& batch) {
+    std::map<std::string, std::string> positions;
+    std::vector<int64_t> timestamps;
+    std::vector<FeatureRow> rows;
+    std::string dead;
+    uint64_t consumed = 0, rejected = 0;
+    FeatureRow row;
+    std::string reason;
+    for (rd_kafka_message_t* m : batch) {
+      const std::string topic = m->rkt ? rd_kafka_topic_name(m->rkt) : "";
+      if (m->err) {
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+          auto& p = partitions_[{topic, m->partition}];
+          p.eof = true;
+        } else if (m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC || m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
+          return Status::IOError("topic " + topic + ": " + rd_kafka_message_errstr(m));
+        }
+        continue;  // transient consumer errors: librdkafka retries
+      }
+      ++consumed;
+      auto& p = partitions_[{topic, m->partition}];
+      p.eof = false;
+      p.next_offset = m->offset + 1;
+      positions[PositionKey(topic, m->partition)] = std::to_string(m->offset + 1);
+      auto ts = rd_kafka_message_timestamp(m, nullptr);
+      auto t = topics_.find(topic);
+      bool ok = false;
+      if (t == topics_.end()) {
+        reason = "no group is configured for topic " + topic;
+      } else if (static_cast<int64_t>(m->len) > config_.max_message_bytes) {
+        reason = "message of " + std::to_string(m->len) + " bytes exceeds max_message_bytes (" +
+                 std::to_string(config_.max_message_bytes) + ")";
+      } else {
+        ok = t->second.decoder->Decode(std::string_view(static_cast<const char*>(m->payload), m->len), &row, &reason);
+      }
+      if (ok) {
+        STRATA_RETURN_NOT_OK(writer_->Stage(*t->second.group, std::span<const FeatureRow>(&row, 1)));
+        if (ts > 0) timestamps.push_back(ts);
+      } else {
+        ++rejected;
+        nlohmann::json j = {{"reason", reason}, {"topic", topic}, {"partition", m->partition}, {"offset", m->offset},
+                            {"payload_bytes", m->len}};
+        std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        line.pop_back();  // the closing brace: the payload goes last, as (valid UTF-8) JSON text
+        line += ", \"payload\": " + JsonText(m->payload, m->len, 64 << 10) + "}";
+        STRATA_RETURN_NOT_OK(DeadLetter(line, topic));
+      }
+    }
+    if (positions.empty()) return Status::OK();
+    if (dead_letter_file_) std::fflush(dead_letter_file_);
+    if (dead_letter_producer_) rd_kafka_flush(dead_letter_producer_, 30'000);
+    const int64_t staged = writer_->staged_rows();
+    STRATA_RETURN_NOT_OK(Timed([&] { return writer_->Write(positions); }));
+    const int64_t now_ms = NowMicros() / 1000;
+    for (const int64_t ts : timestamps) {
+      const double ms = static_cast<double>(std::max<int64_t>(0, now_ms - ts));
+      size_t b = 0;
+      while (b < kFreshnessBucketsMs.size() && ms > kFreshnessBucketsMs[b]) ++b;
+      ++freshness_[b];
+      freshness_sum_ms_ += static_cast<uint64_t>(ms);
+    }
+    counters_.messages += consumed;
+    counters_.rejected += rejected;
+    counters_.rows += static_cast<uint64_t>(staged);
+    counters_.batches += 1;
+    counters_.offline_commits = writer_->offline_commits();
+    // Kafka's committed offsets follow the store's, for lag monitoring (the store's are the truth).
+    rd_kafka_topic_partition_list_t* commit = rd_kafka_topic_partition_list_new(static_cast<int>(positions.size()));
+    for (const auto& [tp, p] : partitions_)
+      if (p.next_offset >= 0) rd_kafka_topic_partition_list_add(commit, tp.first.c_str(), tp.second)->offset = p.next_offset;
+    rd_kafka_commit(consumer_, commit, /*async=*/1);
+    rd_kafka_topic_partition_list_destroy(commit);
+    return Status::OK();
+  }
+
+  Status DeadLetter(const std::string& line, const std::string& topic) {
+    if (dead_letter_file_) {
+      if (std::fputs((line + "\n").c_str(), dead_letter_file_) < 0) return Status::IOError("writing the dead-letter file");
+    }
+    if (dead_letter_producer_) {
+      rd_kafka_resp_err_t e = rd_kafka_producev(dead_letter_producer_, RD_KAFKA_V_TOPIC(config_.dead_letter_topic.c_str()),
+                                                RD_KAFKA_V_VALUE(const_cast<char*>(line.data()), line.size()),
+                                                RD_KAFKA_V_KEY(const_cast<char*>(topic.data()), topic.size()),
+                                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+      if (e) return Status::IOError(std::string("producing to the dead-letter topic: ") + rd_kafka_err2str(e));
+      rd_kafka_poll(dead_letter_producer_, 0);
+    }
+    return Status::OK();
+  }
+
+  void UpdateLag() {
+    int64_t lag = 0;
+    for (const auto& [tp, p] : partitions_) {
+      int64_t low = 0, high = 0;
+      if (rd_kafka_get_watermark_offsets(consumer_, tp.first.c_str(), tp.second, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+          high >= 0 && p.next_offset >= 0)
+        lag += std::max<int64_t>(0, high - p.next_offset);
+    }
+    counters_.lag = lag;
+  }
+
+  // Assignments start at the offsets the store holds; a revocation commits offline first, so
+  // the next owner of a partition finds every row of it in both stores.
+  static void Rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts, void* opaque) {
+    auto* self = static_cast<Impl*>(opaque);
+    self->counters_.rebalances += 1;
+    const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      std::map<std::string, std::string> stored;
+      auto positions = self->writer_->Positions("kafka/");
+      if (positions.ok()) stored = std::move(*positions);
+      else self->rebalance_error_ = positions.status();
+      for (int i = 0; i < parts->cnt; ++i) {
+        auto& tp = parts->elems[i];
+        auto it = stored.find(PositionKey(tp.topic, tp.partition));
+        tp.offset = it != stored.end()                   ? std::stoll(it->second)
+                    : self->config_.start == "latest" ? RD_KAFKA_OFFSET_END
+                                                      : RD_KAFKA_OFFSET_BEGINNING;
+        self->partitions_[{tp.topic, tp.partition}] = PartitionState{};
+      }
+      if (cooperative) rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, parts));
+      else rd_kafka_assign(rk, parts);
+    } else {
+      Status st = self->Timed([&] { return self->writer_->CommitOffline(); });
+      if (!st.ok() && self->rebalance_error_.ok()) self->rebalance_error_ = st;
+      for (int i = 0; i < parts->cnt; ++i) self->partitions_.erase({parts->elems[i].topic, parts->elems[i].partition});
+      if (cooperative) rd_kafka_error_destroy(rd_kafka_incremental_unassign(rk, parts));
+      else rd_kafka_assign(rk, nullptr);
+    }
+  }
+
+  FeatureRepository& repo_;
+  StreamConfig config_;
+  std::unique_ptr<StreamWriter> writer_;
+  std::map<std::string, TopicState> topics_;
+  std::map<std::pair<std::string, int32_t>, PartitionState> partitions_;
+  rd_kafka_t* consumer_ = nullptr;
+  rd_kafka_t* dead_letter_producer_ = nullptr;
+  FILE* dead_letter_file_ = nullptr;
+  Status rebalance_error_;
+  std::array<std::atomic<uint64_t>, kFreshnessBucketsMs.size() + 1> freshness_{};
+  std::atomic<uint64_t> freshness_sum_ms_{0};
+};
+
+KafkaStream::KafkaStream(std::unique_ptr<Impl> impl) : impl_(std::move(impl)), counters_(impl_->counters_) {}
+KafkaStream::~KafkaStream() = default;
+
+Result<std::unique_ptr<KafkaStream>> KafkaStream::Open(FeatureRepository& repo, const StreamConfig& config) {
+  auto impl = std::make_unique<Impl>(repo, config);
+  STRATA_RETURN_NOT_OK(impl->Open());
+  return std::unique_ptr<KafkaStream>(new KafkaStream(std::move(impl)));
+}
+
+Status KafkaStream::Run(const std::atomic<bool>& stop, bool stop_at_end) { return impl_->Run(stop, stop_at_end); }
+std::string KafkaStream::RenderMetrics() const { return impl_->RenderMetrics(); }
+uint64_t KafkaStream::recovered_rows() const { return impl_->recovered_rows(); }
+
+}  // namespace strata

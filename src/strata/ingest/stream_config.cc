@@ -1,0 +1,150 @@
+#include "strata/ingest/stream_config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include "strata/core/byte_size.h"
+#include "strata/core/time.h"
+
+namespace strata {
+
+namespace {
+
+Status Bad(const std::string& path, const YAML::Node& node, const std::string& what) {
+  const int line = node.Mark().line >= 0 ? node.Mark().line + 1 : 0;
+  return Status::InvalidArgument(path + (line ? ":" + std::to_string(line) : "") + ": " + what);
+}
+
+Result<std::string> Text(const std::string& path, const YAML::Node& node, const std::string& key) {
+  if (!node.IsScalar()) return Bad(path, node, key + ": expected a value");
+  return node.as<std::string>();
+}
+
+Result<int64_t> Positive(const std::string& path, const YAML::Node& node, const std::string& key) {
+  STRATA_ASSIGN_OR_RETURN(std::string t, Text(path, node, key));
+  try {
+    size_t used = 0;
+    const long long v = std::stoll(t, &used);
+    if (used == t.size() && v > 0) return static_cast<int64_t>(v);
+  } catch (...) {
+  }
+  return Bad(path, node, key + ": expected a positive integer, got '" + t + "'");
+}
+
+Result<int64_t> Millis(const std::string& path, const YAML::Node& node, const std::string& key) {
+  STRATA_ASSIGN_OR_RETURN(std::string t, Text(path, node, key));
+  if (t.size() > 2 && t.substr(t.size() - 2) == "ms") {
+    try {
+      return static_cast<int64_t>(std::stoll(t.substr(0, t.size() - 2)));
+    } catch (...) {
+    }
+  }
+  auto d = ParseDuration(t);
+  if (!d.ok() || *d <= 0) return Bad(path, node, key + ": expected a duration like 500ms, 10s or 1m, got '" + t + "'");
+  return *d / 1000;
+}
+
+}  // namespace
+
+Result<StreamConfig> ParseStreamConfig(const std::string& text, const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(path + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
+  }
+  if (!root.IsMap()) return Status::InvalidArgument(path + ": expected a mapping with kafka: and topics:");
+  StreamConfig c;
+  for (const auto& kv : root) {
+    const std::string key = kv.first.as<std::string>();
+    const YAML::Node& v = kv.second;
+    if (key == "name") {
+      STRATA_ASSIGN_OR_RETURN(c.name, Text(path, v, key));
+      if (c.name.empty() || c.name.find('/') != std::string::npos) return Bad(path, v, "name: must be non-empty, without '/'");
+    } else if (key == "kafka") {
+      if (!v.IsMap()) return Bad(path, v, "kafka: expected librdkafka properties (bootstrap.servers: host:port, ...)");
+      for (const auto& p : v) {
+        STRATA_ASSIGN_OR_RETURN(c.kafka[p.first.as<std::string>()], Text(path, p.second, "kafka." + p.first.as<std::string>()));
+      }
+    } else if (key == "topics") {
+      if (!v.IsSequence() || v.size() == 0) return Bad(path, v, "topics: expected a list of {topic: NAME, group: GROUP}");
+      for (const auto& t : v) {
+        if (!t.IsMap()) return Bad(path, t, "topics: each entry is {topic: NAME, group: GROUP}");
+        StreamTopic st;
+        for (const auto& f : t) {
+          const std::string k = f.first.as<std::string>();
+          if (k == "topic") {
+            STRATA_ASSIGN_OR_RETURN(st.topic, Text(path, f.second, "topic"));
+          } else if (k == "group") {
+            STRATA_ASSIGN_OR_RETURN(st.group, Text(path, f.second, "group"));
+          } else if (k == "format") {
+            STRATA_ASSIGN_OR_RETURN(st.format, Text(path, f.second, "format"));
+            if (st.format != "json")
+              return Bad(path, f.second, "format: '" + st.format + "' is not supported yet; use json");
+          } else if (k == "fields") {
+            if (!f.second.IsMap()) return Bad(path, f.second, "fields: expected {column: message_field}");
+            for (const auto& m : f.second) {
+              STRATA_ASSIGN_OR_RETURN(st.fields[m.first.as<std::string>()], Text(path, m.second, "fields." + m.first.as<std::string>()));
+            }
+          } else {
+            return Bad(path, f.first, "unknown key '" + k + "' in a topic (expected topic, group, format, fields)");
+          }
+        }
+        if (st.topic.empty() || st.group.empty()) return Bad(path, t, "topics: each entry needs topic: and group:");
+        c.topics.push_back(std::move(st));
+      }
+    } else if (key == "commit") {
+      if (!v.IsMap()) return Bad(path, v, "commit: expected {rows: N, interval: 10s}");
+      for (const auto& f : v) {
+        const std::string k = f.first.as<std::string>();
+        if (k == "rows") {
+          STRATA_ASSIGN_OR_RETURN(c.commit_rows, Positive(path, f.second, "commit.rows"));
+        } else if (k == "interval") {
+          STRATA_ASSIGN_OR_RETURN(c.commit_interval_ms, Millis(path, f.second, "commit.interval"));
+        } else {
+          return Bad(path, f.first, "unknown key '" + k + "' in commit (expected rows, interval)");
+        }
+      }
+    } else if (key == "batch") {
+      if (!v.IsMap()) return Bad(path, v, "batch: expected {max_messages: N, max_wait: 100ms}");
+      for (const auto& f : v) {
+        const std::string k = f.first.as<std::string>();
+        if (k == "max_messages") {
+          STRATA_ASSIGN_OR_RETURN(c.max_batch_messages, Positive(path, f.second, "batch.max_messages"));
+        } else if (k == "max_wait") {
+          STRATA_ASSIGN_OR_RETURN(c.max_wait_ms, Millis(path, f.second, "batch.max_wait"));
+        } else {
+          return Bad(path, f.first, "unknown key '" + k + "' in batch (expected max_messages, max_wait)");
+        }
+      }
+    } else if (key == "max_message_bytes") {
+      STRATA_ASSIGN_OR_RETURN(std::string t, Text(path, v, key));
+      auto b = ParseByteSize(t);
+      if (!b.ok() || *b <= 0) return Bad(path, v, "max_message_bytes: expected a size like 1MB");
+      c.max_message_bytes = *b;
+    } else if (key == "dead_letter") {
+      if (!v.IsMap()) return Bad(path, v, "dead_letter: expected {file: PATH} or {topic: NAME}");
+      c.dead_letter_file.clear();
+      for (const auto& f : v) {
+        const std::string k = f.first.as<std::string>();
+        if (k == "file") {
+          STRATA_ASSIGN_OR_RETURN(c.dead_letter_file, Text(path, f.second, "dead_letter.file"));
+        } else if (k == "topic") {
+          STRATA_ASSIGN_OR_RETURN(c.dead_letter_topic, Text(path, f.second, "dead_letter.topic"));
+        } else {
+          return Bad(path, f.first, "unknown key '" + k + "' in dead_letter (expected file, topic)");
+        }
+      }
+    } else if (key == "start") {
+      STRATA_ASSIGN_OR_RETURN(c.start, Text(path, v, key));
+      if (c.start != "earliest" && c.start != "latest") return Bad(path, v, "start: expected earliest or latest");
+    } else {
+      return Bad(path, kv.first, "unknown key '" + key + "' (expected name, kafka, topics, commit, batch, max_message_bytes, dead_letter, start)");
+    }
+  }
+  if (c.topics.empty()) return Status::InvalidArgument(path + ": no topics: (expected a list of {topic: NAME, group: GROUP})");
+  if (!c.kafka.count("bootstrap.servers")) return Status::InvalidArgument(path + ": kafka: needs bootstrap.servers");
+  if (c.dead_letter_file.empty() && c.dead_letter_topic.empty()) return Status::InvalidArgument(path + ": dead_letter: needs file: or topic:");
+  return c;
+}
+
+}  // namespace strata

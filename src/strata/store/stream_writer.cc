@@ -1,0 +1,205 @@
+#include "strata/store/stream_writer.h"
+
+#include <arrow/io/memory.h>
+#include <arrow/ipc/reader.h>
+#include <arrow/ipc/writer.h>
+#include <arrow/record_batch.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "strata/core/arrow_status.h"
+#include "strata/core/row_codec.h"
+#include "strata/offline/offline_store.h"
+
+namespace strata {
+
+namespace {
+
+Result<std::string> ToIpc(const std::shared_ptr<arrow::RecordBatch>& batch) {
+  auto sink = arrow::io::BufferOutputStream::Create();
+  if (!sink.ok()) return FromArrow(sink.status(), "encoding a pending batch");
+  auto writer = arrow::ipc::MakeStreamWriter(*sink, batch->schema());
+  if (!writer.ok()) return FromArrow(writer.status(), "encoding a pending batch");
+  STRATA_RETURN_NOT_OK(FromArrow((*writer)->WriteRecordBatch(*batch), "encoding a pending batch"));
+  STRATA_RETURN_NOT_OK(FromArrow((*writer)->Close(), "encoding a pending batch"));
+  auto buffer = (*sink)->Finish();
+  if (!buffer.ok()) return FromArrow(buffer.status(), "encoding a pending batch");
+  return (*buffer)->ToString();
+}
+
+Result<std::shared_ptr<arrow::RecordBatch>> FromIpc(const std::string& bytes, const std::string& key) {
+  auto reader = arrow::ipc::RecordBatchStreamReader::Open(std::make_shared<arrow::io::BufferReader>(arrow::Buffer::FromString(bytes)));
+  if (!reader.ok()) return Status::Corruption("pending batch " + key + ": " + reader.status().ToString());
+  std::shared_ptr<arrow::RecordBatch> batch;
+  auto st = (*reader)->ReadNext(&batch);
+  if (!st.ok() || !batch) return Status::Corruption("pending batch " + key + ": " + (st.ok() ? "empty" : st.ToString()));
+  return batch;
+}
+
+std::string SeqText(uint64_t seq) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%020llu", static_cast<unsigned long long>(seq));
+  return buf;
+}
+
+}  // namespace
+
+std::string StreamWriter::Prefix(const std::string& kind) const { return "stream/" + options_.name + "/" + kind + "/"; }
+
+Result<std::unique_ptr<StreamWriter>> StreamWriter::Open(FeatureRepository& repo, StreamWriterOptions options) {
+  if (options.name.empty() || options.name.find('/') != std::string::npos)
+    return Status::InvalidArgument("stream name '" + options.name + "' must be non-empty, without '/'");
+  if (options.commit_rows <= 0) return Status::InvalidArgument("commit rows must be positive");
+  std::unique_ptr<StreamWriter> w(new StreamWriter(repo, std::move(options)));
+  STRATA_RETURN_NOT_OK(w->Recover());
+  STRATA_ASSIGN_OR_RETURN(auto positions, repo.online().ScanMetadata(w->Prefix("pos")));
+  const size_t n = w->Prefix("pos").size();
+  for (auto& [k, v] : positions) w->last_positions_[k.substr(n)] = v;
+  return w;
+}
+
+Status StreamWriter::Recover() {
+  const std::string prefix = Prefix("pending");
+  STRATA_ASSIGN_OR_RETURN(auto entries, repo_.online().ScanMetadata(prefix));
+  if (entries.empty()) return Status::OK();
+  // Keys: pending/<group>/<first seq>-<last seq>, in write_seq order per group.
+  std::map<std::string, std::vector<std::pair<uint64_t, std::shared_ptr<arrow::RecordBatch>>>> by_group;
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : entries) {
+    keys.push_back(key);
+    const std::string rest = key.substr(prefix.size());
+    const auto slash = rest.rfind('/');
+    const auto dash = rest.rfind('-');
+    if (slash == std::string::npos || dash == std::string::npos || dash < slash)
+      return Status::Corruption("online metadata key '" + key + "' is not a pending stream batch");
+    STRATA_ASSIGN_OR_RETURN(auto batch, FromIpc(value, key));
+    by_group[rest.substr(0, slash)].emplace_back(std::stoull(rest.substr(dash + 1)), std::move(batch));
+    ++recovery_.batches;
+  }
+  STRATA_ASSIGN_OR_RETURN(OfflineStore * offline, repo_.offline());
+  for (auto& [name, batches] : by_group) {
+    STRATA_ASSIGN_OR_RETURN(const FeatureGroupDef* group, repo_.FindGroup(name));
+    const EntityDef& entity = repo_.EntityOf(*group);
+    STRATA_RETURN_NOT_OK(offline->SyncGroup(entity, *group));
+    STRATA_ASSIGN_OR_RETURN(const uint64_t offline_max, offline->MaxWriteSeq(entity, *group));
+    STRATA_ASSIGN_OR_RETURN(auto append, offline->NewAppend(entity, *group));
+    uint64_t last = 0;
+    for (auto& [last_seq, batch] : batches) {
+      if (last_seq <= offline_max) continue;  // committed before the crash
+      STRATA_RETURN_NOT_OK(append->Write(batch));
+      recovery_.rows_committed_offline += static_cast<uint64_t>(batch->num_rows());
+      last = std::max(last, last_seq);
+    }
+    if (last > 0) {
+      STRATA_ASSIGN_OR_RETURN(auto snapshot, append->Commit({{kMaxWriteSeqProperty, std::to_string(last)},
+                                                             {"strata.stream", options_.name},
+                                                             {"strata.stream-recovery", "true"}}));
+      (void)snapshot;
+      ++offline_commits_;
+    }
+  }
+  return repo_.online().DeleteMetadata(keys);
+}
+
+Status StreamWriter::Stage(const FeatureGroupDef& group, std::span<const FeatureRow> rows) {
+  if (rows.empty()) return Status::OK();
+  auto it = staged_.find(group.name);
+  if (it == staged_.end()) {
+    it = staged_.emplace(group.name, Staged{&group, std::make_unique<RowBatchBuilder>(repo_.EntityOf(group), group), {}}).first;
+  }
+  Staged& s = it->second;
+  const EntityDef& entity = repo_.EntityOf(group);
+  // write_seq are assigned at Write, in staging order across groups.
+  for (const auto& row : rows) {
+    OnlineWrite w;
+    w.group = &group;
+    STRATA_RETURN_NOT_OK(FeatureRepository::EncodeKey(entity, row.key, &w.entity_key));
+    w.event_time = row.event_time;
+    EncodeRow(group.features, row.features, &w.row);
+    s.online.push_back(std::move(w));
+    // The offline row keeps its place; write_seq is filled in once known (see Write).
+  }
+  s.pending_rows.insert(s.pending_rows.end(), rows.begin(), rows.end());
+  staged_rows_ += static_cast<int64_t>(rows.size());
+  return Status::OK();
+}
+
+Status StreamWriter::Write(const std::map<std::string, std::string>& positions) {
+  if (staged_rows_ == 0 && positions.empty()) return Status::OK();
+  std::vector<MetadataEntry> metadata;
+  for (const auto& [k, v] : positions) metadata.emplace_back(Prefix("pos") + k, v);
+  std::vector<OnlineWrite> writes;
+  writes.reserve(static_cast<size_t>(staged_rows_));
+  uint64_t seq = repo_.last_write_seq();
+  std::vector<std::pair<std::string, Pending>> new_pending;
+  for (auto& [name, s] : staged_) {
+    if (s.online.empty()) continue;
+    const uint64_t first = seq + 1;
+    for (size_t i = 0; i < s.online.size(); ++i) {
+      s.online[i].write_seq = ++seq;
+      const FeatureRow& r = s.pending_rows[i];
+      s.builder->Append(r.key, r.event_time, static_cast<int64_t>(seq), r.features);
+      writes.push_back(std::move(s.online[i]));
+    }
+    STRATA_ASSIGN_OR_RETURN(auto batch, s.builder->Finish());
+    STRATA_ASSIGN_OR_RETURN(std::string ipc, ToIpc(batch));
+    Pending p{Prefix("pending") + name + "/" + SeqText(first) + "-" + SeqText(seq), std::move(batch), seq};
+    metadata.emplace_back(p.key, std::move(ipc));
+    new_pending.emplace_back(name, std::move(p));
+    s.online.clear();
+    s.pending_rows.clear();
+  }
+  STRATA_RETURN_NOT_OK(repo_.online().Write(writes, seq, metadata));
+  repo_.AdvanceWriteSeq(seq);
+  for (const auto& [k, v] : positions) last_positions_[k] = v;
+  if (pending_rows_ == 0 && !new_pending.empty()) oldest_pending_ = std::chrono::steady_clock::now();
+  for (auto& [name, p] : new_pending) {
+    pending_rows_ += p.batch->num_rows();
+    pending_[name].push_back(std::move(p));
+  }
+  staged_rows_ = 0;
+  const bool due = pending_rows_ >= options_.commit_rows ||
+                   (pending_rows_ > 0 && std::chrono::steady_clock::now() - oldest_pending_ >= options_.commit_interval);
+  return due ? CommitOffline() : Status::OK();
+}
+
+Status StreamWriter::CommitOffline() {
+  if (pending_.empty()) return Status::OK();
+  STRATA_ASSIGN_OR_RETURN(OfflineStore * offline, repo_.offline());
+  nlohmann::json positions = nlohmann::json::object();
+  for (const auto& [k, v] : last_positions_) positions["stream/" + options_.name + "/" + k] = v;
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    STRATA_ASSIGN_OR_RETURN(const FeatureGroupDef* group, repo_.FindGroup(it->first));
+    const EntityDef& entity = repo_.EntityOf(*group);
+    STRATA_RETURN_NOT_OK(offline->SyncGroup(entity, *group));
+    STRATA_ASSIGN_OR_RETURN(auto append, offline->NewAppend(entity, *group));
+    uint64_t last = 0;
+    std::vector<std::string> keys;
+    for (const auto& p : it->second) {
+      STRATA_RETURN_NOT_OK(append->Write(p.batch));
+      last = std::max(last, p.last_seq);
+      keys.push_back(p.key);
+      pending_rows_ -= p.batch->num_rows();
+    }
+    STRATA_ASSIGN_OR_RETURN(auto snapshot, append->Commit({{kMaxWriteSeqProperty, std::to_string(last)},
+                                                           {"strata.stream", options_.name},
+                                                           {"strata.stream-positions", positions.dump()}}));
+    (void)snapshot;
+    ++offline_commits_;
+    // Committed offline: the pending copies go. (A crash before this line leaves them, and
+    // Recover skips them: their write_seq are not above the table's highest.)
+    STRATA_RETURN_NOT_OK(repo_.online().DeleteMetadata(keys));
+    it = pending_.erase(it);
+  }
+  return Status::OK();
+}
+
+Result<std::map<std::string, std::string>> StreamWriter::Positions(const std::string& prefix) const {
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : last_positions_)
+    if (k.rfind(prefix, 0) == 0) out[k] = v;
+  return out;
+}
+
+}  // namespace strata

@@ -1,0 +1,92 @@
+#pragma once
+// Writes a stream of rows (several groups, from partitioned sources such as Kafka) into both
+// stores exactly once, with fresh data online at every batch and few, large offline files.
+//
+// The order is the reverse of GroupWriter's (offline first): a batch goes online at once, in
+// one atomic write that also records (a) the source positions after it and (b) the batch's
+// rows in their offline form (Arrow IPC) under pending-offline keys. Offline commits happen
+// every `commit_rows` rows or `commit_interval` (one snapshot per group, recording the
+// positions and the highest write_seq), and then delete the pending keys. After a crash,
+// Open finds the pending batches the offline tables lack (write_seq above the table's
+// highest) and commits them: both stores end up with every row once, with the same write_seq,
+// and the source resumes from the positions stored online.
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "strata/core/status.h"
+#include "strata/offline/row_batch_builder.h"
+#include "strata/store/feature_repository.h"
+
+namespace strata {
+
+struct StreamWriterOptions {
+  std::string name = "default";  // the stream's id: its positions and pending batches are under it
+  int64_t commit_rows = 500'000;  // offline: commit when this many rows are pending...
+  std::chrono::milliseconds commit_interval{10'000};  // ...or the oldest pending row is this old
+};
+
+struct StreamRecovery {
+  uint64_t batches = 0;  // pending batches found
+  uint64_t rows_committed_offline = 0;  // rows the offline tables lacked, committed now
+};
+
+class StreamWriter {
+ public:
+  // Recovers what a previous process left pending (see above) before returning.
+  static Result<std::unique_ptr<StreamWriter>> Open(FeatureRepository& repo, StreamWriterOptions options);
+  // Leaves pending rows pending (the next Open recovers them): call CommitOffline for a clean stop.
+  ~StreamWriter() = default;
+
+  // Stages rows of `group` for the next Write (validating their keys).
+  Status Stage(const FeatureGroupDef& group, std::span<const FeatureRow> rows);
+  int64_t staged_rows() const { return staged_rows_; }
+
+  // Writes the staged rows online with `positions` (source position -> value, e.g. the next
+  // offset of a partition) in one atomic batch; commits offline when due. Positions may be
+  // given with no rows (records that were all rejected).
+  Status Write(const std::map<std::string, std::string>& positions);
+
+  // Commits every pending row offline now (e.g. before giving up partitions).
+  Status CommitOffline();
+
+  // The positions stored by Write (the last value of each), with keys starting with `prefix`.
+  Result<std::map<std::string, std::string>> Positions(const std::string& prefix = "") const;
+
+  const StreamRecovery& recovery() const { return recovery_; }
+  int64_t pending_offline_rows() const { return pending_rows_; }
+  uint64_t offline_commits() const { return offline_commits_; }
+
+ private:
+  struct Staged {
+    const FeatureGroupDef* group;
+    std::unique_ptr<RowBatchBuilder> builder;
+    std::vector<OnlineWrite> online;
+    std::vector<FeatureRow> pending_rows;  // the same rows, for the offline batch
+  };
+  struct Pending {
+    std::string key;  // its pending-offline metadata key
+    std::shared_ptr<arrow::RecordBatch> batch;
+    uint64_t last_seq;
+  };
+  StreamWriter(FeatureRepository& repo, StreamWriterOptions options) : repo_(repo), options_(std::move(options)) {}
+  Status Recover();
+  std::string Prefix(const std::string& kind) const;
+
+  FeatureRepository& repo_;
+  StreamWriterOptions options_;
+  std::map<std::string, Staged> staged_;  // by group name
+  int64_t staged_rows_ = 0;
+  std::map<std::string, std::vector<Pending>> pending_;  // by group name
+  std::map<std::string, std::string> last_positions_;
+  int64_t pending_rows_ = 0;
+  std::chrono::steady_clock::time_point oldest_pending_;
+  uint64_t offline_commits_ = 0;
+  StreamRecovery recovery_;
+};
+
+}  // namespace strata
