@@ -116,6 +116,7 @@ class Store:
 
     @property
     def path(self) -> str:
+        """The repository directory."""
         return self._native.dir
 
     def groups(self) -> List[str]:

@@ -209,6 +209,7 @@ class RemoteStore:
         return self._definitions
 
     def groups(self) -> List[str]:
+        """The names of the feature groups the server serves."""
         return [g["name"] for g in self.definitions()["groups"]]
 
     def get_features(
@@ -303,6 +304,7 @@ class RemoteStore:
 
     # -- operations -------------------------------------------------------------------------------
     def healthy(self) -> bool:
+        """True when the server answers /healthz with ok (False while it shuts down or is unreachable)."""
         try:
             return self._call("GET", "/healthz").strip() == "ok"
         except errors.StrataError:
@@ -319,7 +321,7 @@ class RemoteStore:
         return self._call("GET", "/metrics")
 
     def close(self) -> None:
-        pass
+        """Nothing to release: each call opens its own HTTP connection."""
 
     def __enter__(self):
         return self

@@ -166,6 +166,7 @@ class TrainingDataset(IterableDataset):
 
     @property
     def epoch(self) -> int:
+        """The epoch that the next iteration yields (see set_epoch)."""
         return self._epoch
 
     def state_dict(self) -> dict:
