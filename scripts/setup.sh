@@ -9,7 +9,7 @@ APT_PACKAGES=(
   librocksdb-dev libyaml-cpp-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libzstd-dev libxxhash-dev nlohmann-json3-dev libhiredis-dev redis-server
   libsqlite3-dev libpq-dev libssl-dev zlib1g-dev postgresql openjdk-17-jre-headless curl
-  libjemalloc2 libabsl-dev libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libcpp-httplib-dev clang libclang-rt-14-dev librdkafka-dev
+  libjemalloc2 libabsl-dev libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libcpp-httplib-dev clang libclang-rt-14-dev librdkafka-dev maven
 )
 
 missing=()
@@ -50,3 +50,13 @@ done
 # built into python/strata/ by `make build`).
 SITE=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 echo "$(pwd)/python" > "$SITE/strata-src.pth"
+
+# A single-node Kafka broker (KRaft) for the streaming tests and bench/stream_ingest: its jars
+# from Maven Central (tests/kafka/pom.xml), about 45 MB.
+KAFKA_JARS=.venv/kafka-jars
+if [ ! -f "$KAFKA_JARS/.stamp" ] || ! cmp -s tests/kafka/pom.xml "$KAFKA_JARS/.stamp"; then
+  echo "setup: fetching the Kafka broker's jars into $KAFKA_JARS"
+  rm -rf "$KAFKA_JARS"
+  mvn -q -B -f tests/kafka/pom.xml dependency:copy-dependencies -DoutputDirectory="$PWD/$KAFKA_JARS" >/dev/null
+  cp tests/kafka/pom.xml "$KAFKA_JARS/.stamp"
+fi

@@ -101,6 +101,7 @@ TEST(StreamWriter, ACrashBeforeTheOfflineCommitIsRecoveredAtOpen) {
     for (int i = 0; i < 6; ++i) rows.push_back(Row(int64_t{i}, Now(), {int64_t{100 + i}}));
     ASSERT_TRUE((*w)->Stage(profile, rows).ok());
     ASSERT_TRUE((*w)->Write({{"kafka/t/0", "6"}}).ok());
+    ASSERT_TRUE((*w)->WaitForOfflineCommit().ok());  // it runs in the background
     EXPECT_EQ((*w)->offline_commits(), 1u);
     // 3 more, online only, then a "crash" (no CommitOffline).
     ASSERT_TRUE((*w)->Stage(clicks, std::vector<FeatureRow>{Row(int64_t{1}, Now(), {int64_t{7}}), Row(int64_t{1}, Now() + 1, {int64_t{8}})}).ok());

@@ -1,12 +1,14 @@
-"""`strata stream` against a Kafka cluster in another process (librdkafka's mock cluster, hosted
-by build/bin/kafka_mock): SIGKILLed at random points mid-stream and restarted, it ends with every
-event exactly once in both stores, and the online state equals the offline as-of-now read."""
+"""`strata stream` against Kafka in another process — librdkafka's mock cluster (hosted by
+build/bin/kafka_events) and a real single-node broker in KRaft mode (tests/kafka/broker.py):
+SIGKILLed at random points mid-stream and restarted, it ends with every event exactly once in
+both stores, and the online state equals the offline as-of-now read."""
 
 import pathlib
 import random
 import re
 import signal
 import subprocess
+import sys
 import time
 import urllib.request
 
@@ -15,18 +17,28 @@ import pytest
 
 import strata
 
-EVENTS = 100_000
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "tests" / "kafka"))
+from broker import KafkaBroker, available  # noqa: E402
+
 USERS = 1_000
+POISON = 20
+
+
+def _produce(strata_bin, events, bootstrap=None):
+    """kafka_events: the mock cluster it hosts (bootstrap None) or a real one; returns (process, bootstrap)."""
+    tool = pathlib.Path(strata_bin).with_name("kafka_events")
+    where = ["--bootstrap", bootstrap] if bootstrap else []
+    proc = subprocess.Popen([str(tool), *where, "--topic", "clicks", "--partitions", "4", "--messages", str(events),
+                             "--users", str(USERS), "--poison", str(POISON)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    bootstrap = proc.stdout.readline().split()[1]
+    assert proc.stdout.readline().startswith("produced")
+    return proc, bootstrap
 
 
 @pytest.fixture
 def kafka(strata_bin):
-    mock = pathlib.Path(strata_bin).with_name("kafka_mock")
-    proc = subprocess.Popen([str(mock), "--topic", "clicks", "--partitions", "4", "--messages", str(EVENTS),
-                             "--users", str(USERS), "--poison", "20"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    bootstrap = proc.stdout.readline().split()[1]
-    assert proc.stdout.readline().startswith("produced")
+    proc, bootstrap = _produce(strata_bin, 100_000)
     yield bootstrap
     proc.stdin.close()
     proc.wait(timeout=30)
@@ -54,13 +66,26 @@ def _rows_written(port):
 
 
 def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path, strata_bin, kafka):
+    _kill_restart_and_check(tmp_path, strata_bin, kafka, events=100_000, kills=3)
+
+
+@pytest.mark.skipif(not available(), reason="no Java or Kafka jars (make setup fetches them)")
+def test_a_real_kafka_broker_in_kraft_mode(tmp_path, strata_bin):
+    with KafkaBroker(tmp_path / "broker") as broker:
+        proc, bootstrap = _produce(strata_bin, 30_000, broker.bootstrap)
+        proc.stdin.close()
+        proc.wait(timeout=30)
+        _kill_restart_and_check(tmp_path, strata_bin, bootstrap, events=30_000, kills=1)
+
+
+def _kill_restart_and_check(tmp_path, strata_bin, kafka, events, kills):
     repo = tmp_path / "repo"
     subprocess.run([strata_bin, "init", str(repo), "--example"], check=True, capture_output=True)
     subprocess.run([strata_bin, "apply", "--repo", str(repo)], check=True, capture_output=True)
     config = _config(tmp_path, kafka)
     rng = random.Random(7)
     killed_at = []
-    for target in sorted(rng.sample(range(5_000, EVENTS - 5_000), 3)):
+    for target in sorted(rng.sample(range(5_000, events - 5_000), kills)):
         proc = subprocess.Popen([strata_bin, "stream", "--repo", str(repo), "--config", str(config),
                                  "--metrics", "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         port = re.search(r"metrics on port (\d+)", proc.stdout.readline()).group(1)
@@ -73,7 +98,7 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path, strata_
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         assert proc.returncode == -signal.SIGKILL
-    assert sum(killed_at) < EVENTS  # each kill came mid-stream
+    assert sum(killed_at) < events  # each kill came mid-stream
     done = subprocess.run([strata_bin, "stream", "--repo", str(repo), "--config", str(config), "--stop-at-end"],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
@@ -81,10 +106,10 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path, strata_
     with strata.open(repo, read_only=True) as store:
         offline = store.scan("user_clicks").read_all()
         # Every event exactly once (item_id is the event's number), with one write_seq each.
-        assert offline.num_rows == EVENTS
+        assert offline.num_rows == events
         items = offline["item_id"].to_numpy()
-        assert len(set(items.tolist())) == EVENTS and int(items.sum()) == EVENTS * (EVENTS - 1) // 2
-        assert len(set(offline["write_seq"].to_pylist())) == EVENTS
+        assert len(set(items.tolist())) == events and int(items.sum()) == events * (events - 1) // 2
+        assert len(set(offline["write_seq"].to_pylist())) == events
         # The online sequences equal the offline events, newest first, per user.
         online = store.get_online("user_clicks", list(range(USERS)), ["item_id"])
         by_user = {}
@@ -95,5 +120,5 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path, strata_
             assert (got or []) == want, u
     # Bad records went to the dead letters once each, with where they came from.
     dead = (repo / ".strata" / "stream-rejected.jsonl").read_text().splitlines()
-    assert len(dead) >= 20 and all('"partition"' in line and '"offset"' in line for line in dead)
-    assert len({(re.search(r'"offset":(\d+)', d).group(1), re.search(r'"partition":(\d+)', d).group(1)) for d in dead}) == 20
+    assert len(dead) >= POISON and all('"partition"' in line and '"offset"' in line for line in dead)
+    assert len({(re.search(r'"offset":(\d+)', d).group(1), re.search(r'"partition":(\d+)', d).group(1)) for d in dead}) == POISON

@@ -76,7 +76,13 @@ Command AddStreamCommand(CLI::App& parent) {
             Status st = (*stream)->Run(stop, args->stop_at_end);
             const auto& c = (*stream)->counters();
             std::cout << "strata stream: stopped: " << c.messages.load() << " messages, " << c.rows.load() << " rows written, "
-                      << c.rejected.load() << " rejected, " << c.offline_commits.load() << " offline commits" << std::endl;
+                      << c.rejected.load() << " rejected, " << c.offline_commits.load() << " offline commits";
+            if (c.first_message_micros.load() > 0 && c.last_write_micros.load() > c.first_message_micros.load()) {
+              const double secs = static_cast<double>(c.last_write_micros.load() - c.first_message_micros.load()) / 1e6;
+              std::cout << " in " << secs << " s from the first message (" << static_cast<int64_t>(c.messages.load() / secs)
+                        << " events/s)";
+            }
+            std::cout << std::endl;
             // Wake the signal thread if no signal came.
             if (!stop.load()) kill(getpid(), SIGTERM);
             signals.join();

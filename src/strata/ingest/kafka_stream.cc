@@ -130,6 +130,7 @@ class KafkaStream::Impl {
     }
     STRATA_RETURN_NOT_OK(Timed([&] { return writer_->CommitOffline(); }));
     counters_.offline_commits = writer_->offline_commits();
+    counters_.last_write_micros = NowMicros();
     return Status::OK();
   }
 
@@ -217,7 +218,7 @@ class KafkaStream::Impl {
         }
         continue;  // transient consumer errors: librdkafka retries
       }
-      ++consumed;
+      if (consumed++ == 0 && counters_.first_message_micros.load() == 0) counters_.first_message_micros = NowMicros();
       auto& p = partitions_[{topic, m->partition}];
       p.eof = false;
       p.next_offset = m->offset + 1;

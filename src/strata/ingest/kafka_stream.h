@@ -27,6 +27,8 @@ struct StreamCounters {
   std::atomic<uint64_t> write_micros{0};   // time spent in online writes (and offline commits)
   std::atomic<int64_t> lag{0};             // messages behind the partitions' ends (last known)
   std::atomic<uint64_t> rebalances{0};
+  std::atomic<int64_t> first_message_micros{0};  // when the first message arrived (0: none yet)
+  std::atomic<int64_t> last_write_micros{0};     // when the last write finished
 };
 
 class KafkaStream {

@@ -161,36 +161,57 @@ Status StreamWriter::Write(const std::map<std::string, std::string>& positions) 
   staged_rows_ = 0;
   const bool due = pending_rows_ >= options_.commit_rows ||
                    (pending_rows_ > 0 && std::chrono::steady_clock::now() - oldest_pending_ >= options_.commit_interval);
-  return due ? CommitOffline() : Status::OK();
+  return due ? StartOfflineCommit() : Status::OK();
 }
 
+StreamWriter::~StreamWriter() { (void)WaitForOfflineCommit(); }
+
 Status StreamWriter::CommitOffline() {
+  STRATA_RETURN_NOT_OK(StartOfflineCommit());
+  return WaitForOfflineCommit();
+}
+
+Status StreamWriter::WaitForOfflineCommit() {
+  if (!offline_in_flight_.valid()) return Status::OK();
+  return offline_in_flight_.get();
+}
+
+Status StreamWriter::StartOfflineCommit() {
+  // One commit at a time: snapshots stay in write_seq order per group (what Recover relies on).
+  STRATA_RETURN_NOT_OK(WaitForOfflineCommit());
   if (pending_.empty()) return Status::OK();
-  STRATA_ASSIGN_OR_RETURN(OfflineStore * offline, repo_.offline());
   nlohmann::json positions = nlohmann::json::object();
   for (const auto& [k, v] : last_positions_) positions["stream/" + options_.name + "/" + k] = v;
-  for (auto it = pending_.begin(); it != pending_.end();) {
-    STRATA_ASSIGN_OR_RETURN(const FeatureGroupDef* group, repo_.FindGroup(it->first));
+  offline_in_flight_ = std::async(std::launch::async, [this, pending = std::move(pending_), p = positions.dump()]() mutable {
+    return CommitPending(std::move(pending), std::move(p));
+  });
+  pending_.clear();
+  pending_rows_ = 0;
+  return Status::OK();
+}
+
+Status StreamWriter::CommitPending(std::map<std::string, std::vector<Pending>> pending, std::string positions) {
+  STRATA_ASSIGN_OR_RETURN(OfflineStore * offline, repo_.offline());
+  for (auto& [name, batches] : pending) {
+    STRATA_ASSIGN_OR_RETURN(const FeatureGroupDef* group, repo_.FindGroup(name));
     const EntityDef& entity = repo_.EntityOf(*group);
     STRATA_RETURN_NOT_OK(offline->SyncGroup(entity, *group));
     STRATA_ASSIGN_OR_RETURN(auto append, offline->NewAppend(entity, *group));
     uint64_t last = 0;
     std::vector<std::string> keys;
-    for (const auto& p : it->second) {
+    for (const auto& p : batches) {
       STRATA_RETURN_NOT_OK(append->Write(p.batch));
       last = std::max(last, p.last_seq);
       keys.push_back(p.key);
-      pending_rows_ -= p.batch->num_rows();
     }
     STRATA_ASSIGN_OR_RETURN(auto snapshot, append->Commit({{kMaxWriteSeqProperty, std::to_string(last)},
                                                            {"strata.stream", options_.name},
-                                                           {"strata.stream-positions", positions.dump()}}));
+                                                           {"strata.stream-positions", positions}}));
     (void)snapshot;
     ++offline_commits_;
     // Committed offline: the pending copies go. (A crash before this line leaves them, and
     // Recover skips them: their write_seq are not above the table's highest.)
     STRATA_RETURN_NOT_OK(repo_.online().DeleteMetadata(keys));
-    it = pending_.erase(it);
   }
   return Status::OK();
 }

@@ -6,12 +6,15 @@
 // one atomic write that also records (a) the source positions after it and (b) the batch's
 // rows in their offline form (Arrow IPC) under pending-offline keys. Offline commits happen
 // every `commit_rows` rows or `commit_interval` (one snapshot per group, recording the
-// positions and the highest write_seq), and then delete the pending keys. After a crash,
+// positions and the highest write_seq), on a background thread so that consumption goes on,
+// and then delete the pending keys. After a crash,
 // Open finds the pending batches the offline tables lack (write_seq above the table's
 // highest) and commits them: both stores end up with every row once, with the same write_seq,
 // and the source resumes from the positions stored online.
 
+#include <atomic>
 #include <chrono>
+#include <future>
 #include <map>
 #include <memory>
 #include <span>
@@ -39,8 +42,9 @@ class StreamWriter {
  public:
   // Recovers what a previous process left pending (see above) before returning.
   static Result<std::unique_ptr<StreamWriter>> Open(FeatureRepository& repo, StreamWriterOptions options);
-  // Leaves pending rows pending (the next Open recovers them): call CommitOffline for a clean stop.
-  ~StreamWriter() = default;
+  // Waits for an offline commit in flight, but leaves pending rows pending (the next Open
+  // recovers them): call CommitOffline for a clean stop.
+  ~StreamWriter();
 
   // Stages rows of `group` for the next Write (validating their keys).
   Status Stage(const FeatureGroupDef& group, std::span<const FeatureRow> rows);
@@ -51,15 +55,17 @@ class StreamWriter {
   // given with no rows (records that were all rejected).
   Status Write(const std::map<std::string, std::string>& positions);
 
-  // Commits every pending row offline now (e.g. before giving up partitions).
+  // Commits every pending row offline now and waits (e.g. before giving up partitions).
   Status CommitOffline();
+  // Waits for the offline commit in flight, if any (Write starts them in the background).
+  Status WaitForOfflineCommit();
 
   // The positions stored by Write (the last value of each), with keys starting with `prefix`.
   Result<std::map<std::string, std::string>> Positions(const std::string& prefix = "") const;
 
   const StreamRecovery& recovery() const { return recovery_; }
   int64_t pending_offline_rows() const { return pending_rows_; }
-  uint64_t offline_commits() const { return offline_commits_; }
+  uint64_t offline_commits() const { return offline_commits_.load(); }
 
  private:
   struct Staged {
@@ -75,6 +81,10 @@ class StreamWriter {
   };
   StreamWriter(FeatureRepository& repo, StreamWriterOptions options) : repo_(repo), options_(std::move(options)) {}
   Status Recover();
+  // Hands the pending batches to a background commit (after the previous one finished): the
+  // stream keeps consuming while Parquet files are written and the snapshot committed.
+  Status StartOfflineCommit();
+  Status CommitPending(std::map<std::string, std::vector<Pending>> pending, std::string positions);
   std::string Prefix(const std::string& kind) const;
 
   FeatureRepository& repo_;
@@ -85,7 +95,8 @@ class StreamWriter {
   std::map<std::string, std::string> last_positions_;
   int64_t pending_rows_ = 0;
   std::chrono::steady_clock::time_point oldest_pending_;
-  uint64_t offline_commits_ = 0;
+  std::atomic<uint64_t> offline_commits_{0};
+  std::future<Status> offline_in_flight_;
   StreamRecovery recovery_;
 };
 
