@@ -3,7 +3,7 @@ JOBS ?= 2
 BUILD ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: setup build test test-asan test-tsan demo bench bench-offline bench-pit bench-loader bench-serving fuzz wheel clean
+.PHONY: setup build test test-asan test-tsan demo bench bench-offline bench-pit bench-loader bench-serving bench-stream fuzz wheel clean
 
 setup:
 	@bash scripts/setup.sh
@@ -29,13 +29,14 @@ test-asan: setup
 test-tsan: export ARROW_DEFAULT_MEMORY_POOL = system
 test-tsan: setup
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSTRATA_SANITIZE=thread
-	cmake --build build-tsan -j $(JOBS) --target online_store_test ingest_test offline_test training_test loader_test serving_test
+	cmake --build build-tsan -j $(JOBS) --target online_store_test ingest_test offline_test training_test loader_test serving_test stream_test
 	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan.supp)" build-tsan/bin/online_store_test --gtest_filter='*Concurrency*:*LatestRowCache*'
 	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan.supp)" build-tsan/bin/serving_test --gtest_filter='*FeatureLogger*'
 	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan.supp)" build-tsan/bin/ingest_test --gtest_filter='*Reruns*:*WriteSeq*'
 	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan.supp)" build-tsan/bin/offline_test --gtest_filter='*Racing*:*IngestWrites*'
 	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan.supp)" build-tsan/bin/training_test --gtest_filter='*BruteForce*:*Spills*'
 	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan.supp)" build-tsan/bin/loader_test
+	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan.supp)" build-tsan/bin/stream_test --gtest_filter='StreamWriter*'
 
 demo: build
 	.venv/bin/python examples/demo.py
@@ -66,6 +67,10 @@ fuzz: setup
 
 bench-serving: build
 	.venv/bin/python bench/serving/run.py --runs 3
+
+# Kafka into both stores exactly once against a plain librdkafka consumer, on a local KRaft broker (about 4 minutes).
+bench-stream: build
+	.venv/bin/python bench/stream_ingest/run.py --events 3000000 --runs 3
 
 bench-loader: build
 	.venv/bin/python bench/loader/run.py --rows 20000000 --runs 3
