@@ -13,6 +13,7 @@
 #include "strata/ingest/stream_config.h"
 #include "strata/offline/offline_store.h"
 #include "strata/store/group_scan.h"
+#include "strata/store/online_backup.h"
 #include "strata/store/stream_writer.h"
 #include "test_repo.h"
 
@@ -131,6 +132,40 @@ TEST(StreamWriter, ACrashBeforeTheOfflineCommitIsRecoveredAtOpen) {
   ASSERT_TRUE(again.ok());
   EXPECT_EQ((*again)->recovery().batches, 0u);
   EXPECT_EQ(repo->last_write_seq(), 9u);
+}
+
+// A restored online backup catches up from the offline tables, positions included: the stream
+// resumes after the last offline commit, not at the backup's older positions.
+TEST(StreamWriter, ARestoredBackupResumesAtTheLastOfflineCommit) {
+  TempDir dir, backups;
+  StreamWriterOptions o;
+  o.name = "s";
+  o.commit_rows = 1'000'000;
+  {
+    auto repo = MakeRepo(dir, kDefs);
+    const auto& clicks = **repo->FindGroup("clicks");
+    auto w = StreamWriter::Open(*repo, o);
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE((*w)->Stage(clicks, std::vector<FeatureRow>{Row(int64_t{1}, Now(), {int64_t{1}})}).ok());
+    ASSERT_TRUE((*w)->Write({{"kafka/t/0", "1"}}).ok());
+    ASSERT_TRUE((*w)->CommitOffline().ok());
+    ASSERT_TRUE(BackupOnlineStore(*repo, (backups.path() / "b").string()).ok());
+    ASSERT_TRUE((*w)->Stage(clicks, std::vector<FeatureRow>{Row(int64_t{1}, Now() + 1, {int64_t{2}})}).ok());
+    ASSERT_TRUE((*w)->Write({{"kafka/t/0", "2"}}).ok());
+    ASSERT_TRUE((*w)->CommitOffline().ok());
+    // Consumed but not yet offline: lost with the replaced store, consumed again after restore.
+    ASSERT_TRUE((*w)->Stage(clicks, std::vector<FeatureRow>{Row(int64_t{1}, Now() + 2, {int64_t{3}})}).ok());
+    ASSERT_TRUE((*w)->Write({{"kafka/t/0", "3"}}).ok());
+  }
+  auto restored = RestoreOnlineStore(dir.str(), (backups.path() / "b").string());
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  EXPECT_EQ(restored->replayed_rows, 1u);
+  auto repo = FeatureRepository::Open(dir.str());
+  ASSERT_TRUE(repo.ok());
+  auto w = StreamWriter::Open(**repo, o);
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ((*w)->Positions()->at("kafka/t/0"), "2");
+  EXPECT_EQ(OfflineRows(**repo, "clicks"), 2);
 }
 
 // --- KafkaStream against librdkafka's mock cluster ---

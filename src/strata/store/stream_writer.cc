@@ -180,8 +180,10 @@ Status StreamWriter::StartOfflineCommit() {
   // One commit at a time: snapshots stay in write_seq order per group (what Recover relies on).
   STRATA_RETURN_NOT_OK(WaitForOfflineCommit());
   if (pending_.empty()) return Status::OK();
+  // The positions as online metadata entries: a restore that replays these rows online from the
+  // offline table (FeatureRepository's reconciliation) puts the positions back with them.
   nlohmann::json positions = nlohmann::json::object();
-  for (const auto& [k, v] : last_positions_) positions["stream/" + options_.name + "/" + k] = v;
+  for (const auto& [k, v] : last_positions_) positions[Prefix("pos") + k] = v;
   offline_in_flight_ = std::async(std::launch::async, [this, pending = std::move(pending_), p = positions.dump()]() mutable {
     return CommitPending(std::move(pending), std::move(p));
   });
@@ -206,7 +208,7 @@ Status StreamWriter::CommitPending(std::map<std::string, std::vector<Pending>> p
     }
     STRATA_ASSIGN_OR_RETURN(auto snapshot, append->Commit({{kMaxWriteSeqProperty, std::to_string(last)},
                                                            {"strata.stream", options_.name},
-                                                           {"strata.stream-positions", positions}}));
+                                                           {kMetadataProperty, positions}}));
     (void)snapshot;
     ++offline_commits_;
     // Committed offline: the pending copies go. (A crash before this line leaves them, and

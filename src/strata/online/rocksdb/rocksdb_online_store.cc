@@ -10,6 +10,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <mutex>
 #include <unordered_map>
 
@@ -107,10 +108,15 @@ class RocksOnlineStore final : public OnlineStore {
                             ? rocksdb::DB::OpenForReadOnly(db_options, options_.path, cfs, &handles_, &db)
                             : rocksdb::DB::Open(db_options, options_.path, cfs, &handles_, &db);
     if (!s.ok()) {
+      std::error_code ec;
+      if (options_.read_only && !std::filesystem::exists(options_.path + "/CURRENT", ec))
+        return Status::NotFound("online store " + options_.path +
+                                " does not exist (moved or deleted?): restore it from a backup with `strata restore --from DIR`");
       if (s.IsIOError() && s.ToString().find("lock") != std::string::npos)
         return Status::IOError("online store " + options_.path +
-                               " is open for writing by another process (e.g. a running `strata ingest`); "
-                               "wait for it to finish");
+                               " is open for writing by another process (`strata serve`, `strata stream`, `strata "
+                               "ingest` or a Python Store); wait for it to finish or stop it (while `strata serve` "
+                               "runs, write through its Push API; reads can open the repository read-only)");
       return FromRocks(s, "opening online store " + options_.path);
     }
     db_.reset(db);
