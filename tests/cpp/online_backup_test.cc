@@ -32,11 +32,7 @@ feature_groups:
     features: {item: int64}
 )";
 
-// Recent: online as-of reads are exact within the history window (7 days).
-int64_t Now() {
-  static const int64_t now = NowMicros() - 3'600'000'000;
-  return now;
-}
+int64_t Now() { return testing::RecentMicros(); }
 
 Value Age(FeatureRepository& repo, int64_t user) {
   const auto& g = **repo.FindGroup("profile");

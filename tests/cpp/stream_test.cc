@@ -41,10 +41,7 @@ feature_groups:
     features: {item: int64}
 )";
 
-int64_t Now() {
-  static const int64_t now = NowMicros() - 3'600'000'000;
-  return now;
-}
+int64_t Now() { return testing::RecentMicros(); }
 
 int64_t OfflineRows(FeatureRepository& repo, const std::string& group) {
   auto scan = ScanGroup(repo, **repo.FindGroup(group), {});

@@ -10,6 +10,7 @@
 #include <random>
 #include <string>
 
+#include "strata/core/time.h"
 #include "strata/store/feature_repository.h"
 
 namespace strata::testing {
@@ -31,6 +32,12 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// An hour ago, fixed for the process: recent enough for exact online as-of reads (history 7d).
+inline int64_t RecentMicros() {
+  static const int64_t now = NowMicros() - 3'600'000'000;
+  return now;
+}
 
 inline void WriteText(const std::filesystem::path& p, const std::string& text) {
   std::ofstream(p) << text;

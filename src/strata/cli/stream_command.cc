@@ -11,6 +11,7 @@
 #include "strata/cli/command.h"
 #include "strata/core/file_io.h"
 #include "strata/ingest/kafka_stream.h"
+#include "strata/serving/http_service.h"
 
 namespace strata::cli {
 
@@ -49,15 +50,14 @@ Command AddStreamCommand(CLI::App& parent) {
             std::thread metrics_thread;
             int metrics_port = 0;
             if (!args->metrics.empty()) {
-              const auto colon = args->metrics.rfind(':');
-              if (colon == std::string::npos) return Fail("stream", Status::InvalidArgument("--metrics: expected HOST:PORT"), kExitUsageError);
+              auto host_port = serving::ParseHostPort(args->metrics, "--metrics");
+              if (!host_port.ok()) return Fail("stream", host_port.status(), kExitUsageError);
+              const auto& [host, port] = *host_port;
               metrics = std::make_unique<httplib::Server>();
               KafkaStream* s = stream->get();
               metrics->Get("/metrics", [s](const httplib::Request&, httplib::Response& res) {
                 res.set_content(s->RenderMetrics(), "text/plain; version=0.0.4");
               });
-              const std::string host = args->metrics.substr(0, colon);
-              const int port = std::atoi(args->metrics.c_str() + colon + 1);
               metrics_port = port == 0 ? metrics->bind_to_any_port(host) : (metrics->bind_to_port(host, port) ? port : -1);
               if (metrics_port <= 0) return Fail("stream", Status::IOError("--metrics " + args->metrics + ": cannot bind"));
               metrics_thread = std::thread([&] { metrics->listen_after_bind(); });

@@ -203,7 +203,6 @@ class KafkaStream::Impl {
     std::map<std::string, std::string> positions;
     std::vector<int64_t> timestamps;
     std::vector<FeatureRow> rows;
-    std::string dead;
     uint64_t consumed = 0, rejected = 0;
     FeatureRow row;
     std::string reason;

@@ -1,9 +1,8 @@
 #include "strata/serving/arrow_response.h"
 
 #include <arrow/api.h>
-#include <arrow/io/memory.h>
-#include <arrow/ipc/writer.h>
 
+#include "strata/core/arrow_ipc.h"
 #include "strata/core/arrow_status.h"
 
 namespace strata::serving {
@@ -159,15 +158,7 @@ Result<std::string> EncodeArrowResponse(const v1::GetFeaturesResponse& response)
   }
   auto schema = arrow::schema(fields, arrow::key_value_metadata({"request_id", "as_of_micros"},
                                                                  {response.request_id(), std::to_string(response.as_of_micros())}));
-  auto batch = arrow::RecordBatch::Make(schema, 1, columns);
-  auto sink = arrow::io::BufferOutputStream::Create().ValueOrDie();
-  auto writer = arrow::ipc::MakeStreamWriter(sink, schema);
-  if (!writer.ok()) return FromArrow(writer.status(), "encoding the Arrow response");
-  STRATA_RETURN_NOT_OK(FromArrow((*writer)->WriteRecordBatch(*batch), "encoding the Arrow response"));
-  STRATA_RETURN_NOT_OK(FromArrow((*writer)->Close(), "encoding the Arrow response"));
-  auto buffer = sink->Finish();
-  if (!buffer.ok()) return FromArrow(buffer.status(), "encoding the Arrow response");
-  return (*buffer)->ToString();
+  return RecordBatchToIpc(*arrow::RecordBatch::Make(schema, 1, columns));
 }
 
 }  // namespace strata::serving

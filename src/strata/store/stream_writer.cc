@@ -1,41 +1,17 @@
 #include "strata/store/stream_writer.h"
 
-#include <arrow/io/memory.h>
-#include <arrow/ipc/reader.h>
-#include <arrow/ipc/writer.h>
 #include <arrow/record_batch.h>
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "strata/core/arrow_status.h"
+#include "strata/core/arrow_ipc.h"
 #include "strata/core/row_codec.h"
 #include "strata/offline/offline_store.h"
 
 namespace strata {
 
 namespace {
-
-Result<std::string> ToIpc(const std::shared_ptr<arrow::RecordBatch>& batch) {
-  auto sink = arrow::io::BufferOutputStream::Create();
-  if (!sink.ok()) return FromArrow(sink.status(), "encoding a pending batch");
-  auto writer = arrow::ipc::MakeStreamWriter(*sink, batch->schema());
-  if (!writer.ok()) return FromArrow(writer.status(), "encoding a pending batch");
-  STRATA_RETURN_NOT_OK(FromArrow((*writer)->WriteRecordBatch(*batch), "encoding a pending batch"));
-  STRATA_RETURN_NOT_OK(FromArrow((*writer)->Close(), "encoding a pending batch"));
-  auto buffer = (*sink)->Finish();
-  if (!buffer.ok()) return FromArrow(buffer.status(), "encoding a pending batch");
-  return (*buffer)->ToString();
-}
-
-Result<std::shared_ptr<arrow::RecordBatch>> FromIpc(const std::string& bytes, const std::string& key) {
-  auto reader = arrow::ipc::RecordBatchStreamReader::Open(std::make_shared<arrow::io::BufferReader>(arrow::Buffer::FromString(bytes)));
-  if (!reader.ok()) return Status::Corruption("pending batch " + key + ": " + reader.status().ToString());
-  std::shared_ptr<arrow::RecordBatch> batch;
-  auto st = (*reader)->ReadNext(&batch);
-  if (!st.ok() || !batch) return Status::Corruption("pending batch " + key + ": " + (st.ok() ? "empty" : st.ToString()));
-  return batch;
-}
 
 std::string SeqText(uint64_t seq) {
   char buf[24];
@@ -73,7 +49,7 @@ Status StreamWriter::Recover() {
     const auto dash = rest.rfind('-');
     if (slash == std::string::npos || dash == std::string::npos || dash < slash)
       return Status::Corruption("online metadata key '" + key + "' is not a pending stream batch");
-    STRATA_ASSIGN_OR_RETURN(auto batch, FromIpc(value, key));
+    STRATA_ASSIGN_OR_RETURN(auto batch, RecordBatchFromIpc(value, "pending stream batch " + key));
     by_group[rest.substr(0, slash)].emplace_back(std::stoull(rest.substr(dash + 1)), std::move(batch));
     ++recovery_.batches;
   }
@@ -143,7 +119,7 @@ Status StreamWriter::Write(const std::map<std::string, std::string>& positions) 
       writes.push_back(std::move(s.online[i]));
     }
     STRATA_ASSIGN_OR_RETURN(auto batch, s.builder->Finish());
-    STRATA_ASSIGN_OR_RETURN(std::string ipc, ToIpc(batch));
+    STRATA_ASSIGN_OR_RETURN(std::string ipc, RecordBatchToIpc(*batch));
     Pending p{Prefix("pending") + name + "/" + SeqText(first) + "-" + SeqText(seq), std::move(batch), seq};
     metadata.emplace_back(p.key, std::move(ipc));
     new_pending.emplace_back(name, std::move(p));
