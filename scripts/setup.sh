@@ -10,6 +10,7 @@ APT_PACKAGES=(
   libcli11-dev libzstd-dev libxxhash-dev nlohmann-json3-dev libhiredis-dev redis-server
   libsqlite3-dev libpq-dev libssl-dev zlib1g-dev postgresql openjdk-17-jre-headless curl
   libjemalloc2 libabsl-dev libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libcpp-httplib-dev clang libclang-rt-14-dev librdkafka-dev maven
+  python3-torch
 )
 
 missing=()
@@ -26,10 +27,38 @@ fi
 PY=${PYTHON:-python3}
 stamp=.venv/.requirements-stamp
 if [ ! -x .venv/bin/python ] || ! cmp -s requirements-dev.txt "$stamp"; then
+  # A fresh venv whenever the requirements change, so that nothing a removed requirement
+  # brought (e.g. an earlier PyPI torch with its CUDA libraries) lingers; the downloaded jars
+  # are kept.
+  if [ -d .venv ]; then
+    echo "setup: requirements changed: recreating the Python venv .venv"
+    mkdir -p .venv-keep && for d in jars kafka-jars; do [ -d ".venv/$d" ] && mv ".venv/$d" .venv-keep/; done
+    rm -rf .venv
+  fi
   echo "setup: creating Python venv .venv"
-  [ -x .venv/bin/python ] || "$PY" -m venv .venv
-  .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+  "$PY" -m venv .venv
+  if [ -d .venv-keep ]; then
+    for d in .venv-keep/*; do [ -e "$d" ] && mv "$d" .venv/; done
+    rm -rf .venv-keep
+  fi
+  # No pip cache: on a fresh machine it would only double the disk the wheels take.
+  .venv/bin/pip install -q --no-cache-dir --disable-pip-version-check -r requirements-dev.txt
   cp requirements-dev.txt "$stamp"
+fi
+
+# PyTorch for `strata.torch`, its tests and the demo: Debian's python3-torch (1.13, CPU, about
+# 230 MB), not PyPI's Linux wheel, which brings about 5 GB of CUDA libraries (and ran a CI
+# machine out of disk). Only torch's own folders are linked into the venv, not all of Debian's
+# dist-packages; a torch the user installed into the venv (e.g. a CUDA wheel) is kept.
+TORCH_LINKS=.venv/debian-torch
+if [ -d "$TORCH_LINKS" ] || ! .venv/bin/python -c 'import torch' 2>/dev/null; then
+  mkdir -p "$TORCH_LINKS"
+  for d in /usr/lib/python3/dist-packages/torch /usr/lib/python3/dist-packages/torch-*info \
+           /usr/lib/python3/dist-packages/torchgen /usr/lib/python3/dist-packages/functorch; do
+    [ -e "$d" ] && ln -sfn "$d" "$TORCH_LINKS/$(basename "$d")"
+  done
+  SITE=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  echo "$(pwd)/$TORCH_LINKS" > "$SITE/debian-torch.pth"
 fi
 
 # Jars for the Spark interoperability test (Iceberg's Spark runtime and the SQLite JDBC

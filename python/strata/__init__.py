@@ -95,11 +95,33 @@ def _reader(capsule) -> pa.RecordBatchReader:
     return pa.RecordBatchReader.from_stream(_Stream(capsule))
 
 
+# Field metadata giving an embedding's dimension where it is written to Parquet as list<float>
+# (as the C++ writers do, src/strata/core/parquet_vectors.h): the pyarrow Strata is built
+# against cannot read back null fixed-size lists from Parquet (apache/arrow#35692).
+VECTOR_DIM_METADATA_KEY = b"strata.vector_dim"
+
+
+def _parquet_vector_schema(schema: pa.Schema) -> pa.Schema:
+    fields = []
+    for f in schema:
+        if pa.types.is_fixed_size_list(f.type) and pa.types.is_float32(f.type.value_type):
+            meta = dict(f.metadata or {})
+            meta[VECTOR_DIM_METADATA_KEY] = str(f.type.list_size).encode()
+            f = pa.field(f.name, pa.list_(f.type.value_field), f.nullable, meta)
+        fields.append(f)
+    return pa.schema(fields, schema.metadata)
+
+
 def _write_parquet(reader: pa.RecordBatchReader, out: PathLike) -> None:
     import pyarrow.parquet as pq
 
-    with pq.ParquetWriter(os.fspath(out), reader.schema, compression="zstd") as writer:
+    schema = _parquet_vector_schema(reader.schema)
+    with pq.ParquetWriter(os.fspath(out), schema, compression="zstd") as writer:
         for batch in reader:
+            if schema != reader.schema:
+                batch = pa.RecordBatch.from_arrays(
+                    [c.cast(f.type) if c.type != f.type else c for c, f in zip(batch.columns, schema)], schema=schema
+                )
             writer.write_batch(batch, row_group_size=TRAINING_ROW_GROUP_ROWS)
 
 

@@ -12,6 +12,7 @@
 #include <numeric>
 #include <set>
 
+#include "strata/core/parquet_vectors.h"
 #include "strata/loader/batch_loader.h"
 #include "test_repo.h"
 
@@ -280,6 +281,70 @@ TEST(BatchLoaderTest, ReadsParquetFilesAndRefusesBadColumns) {
   ASSERT_FALSE(failed.ok());
   EXPECT_NE(failed.status().message().find("not 4 floats long"), std::string::npos) << failed.status().message();
   EXPECT_FALSE(BatchLoader::Open({(dir.path() / "missing.parquet").string()}, spec, options).ok());
+}
+
+// Null embeddings survive Parquet as Strata writes them (lists declaring their dimension, see
+// core/parquet_vectors.h) and the loader takes the dimension from the file.
+TEST(BatchLoaderTest, ReadsNullEmbeddingsFromStrataParquetFilesWithoutADimension) {
+  testing::TempDir dir;
+  const int64_t rows = 500;
+  arrow::Int64Builder ids;
+  arrow::FixedSizeListBuilder embs(arrow::default_memory_pool(), std::make_shared<arrow::FloatBuilder>(), 4);
+  auto* emb_values = static_cast<arrow::FloatBuilder*>(embs.value_builder());
+  for (int64_t i = 0; i < rows; ++i) {
+    ASSERT_TRUE(ids.Append(i).ok());
+    if (i % 3 == 0) {
+      ASSERT_TRUE(embs.AppendNull().ok());  // its four child slots too
+      continue;
+    }
+    ASSERT_TRUE(embs.Append().ok());
+    for (int k = 0; k < 4; ++k) ASSERT_TRUE(emb_values->Append(static_cast<float>(i * 10 + k)).ok());
+  }
+  auto schema = arrow::schema({arrow::field("id", arrow::int64()), arrow::field("emb", arrow::fixed_size_list(arrow::float32(), 4))});
+  auto batch = arrow::RecordBatch::Make(schema, rows, {*ids.Finish(), *embs.Finish()});
+  auto parquet_schema = ParquetVectorSchema(schema);
+  ASSERT_EQ(parquet_schema->field(1)->type()->id(), arrow::Type::LIST);
+  EXPECT_EQ(DeclaredVectorDim(*parquet_schema->field(1)), 4);
+  EXPECT_EQ(DeclaredVectorDim(*parquet_schema->field(0)), 0);
+  const std::string path = (dir.path() / "t.parquet").string();
+  {
+    auto out = arrow::io::FileOutputStream::Open(path);
+    ASSERT_TRUE(out.ok());
+    auto props = parquet::ArrowWriterProperties::Builder().store_schema()->build();
+    auto writer = parquet::arrow::FileWriter::Open(*parquet_schema, arrow::default_memory_pool(), *out,
+                                                   parquet::default_writer_properties(), props);
+    ASSERT_TRUE(writer.ok());
+    // Two slices, so that a batch with an offset is converted too.
+    for (int64_t at : {int64_t{0}, int64_t{199}}) {
+      auto part = ToParquetVectorBatch(*batch->Slice(at, at == 0 ? 199 : rows - 199), parquet_schema);
+      ASSERT_TRUE(part.ok()) << part.status().ToString();
+      ASSERT_TRUE((*writer)->WriteRecordBatch(**part).ok());
+    }
+    ASSERT_TRUE((*writer)->Close().ok());
+    ASSERT_TRUE((*out)->Close().ok());
+  }
+  LoaderSpec spec;
+  spec.embeddings = {{"emb", 0}};
+  spec.extra = {"id"};
+  LoaderOptions options;
+  options.batch_size = 64;
+  options.plan.shuffle = false;
+  auto loader = BatchLoader::Open({path}, spec, options);
+  ASSERT_TRUE(loader.ok()) << loader.status().ToString();
+  int64_t seen = 0;
+  for (const auto& b : ReadAll(**loader, 0)) {
+    const int64_t* id = Find(b, "id").As<int64_t>();
+    const float* emb = Find(b, "emb").As<float>();
+    for (int64_t r = 0; r < b.rows; ++r, ++seen) {
+      ASSERT_EQ(id[r], seen);
+      for (int k = 0; k < 4; ++k) EXPECT_FLOAT_EQ(emb[r * 4 + k], seen % 3 == 0 ? 0.0f : static_cast<float>(seen * 10 + k)) << seen;
+    }
+  }
+  EXPECT_EQ(seen, rows);
+  spec.embeddings = {{"emb", 5}};
+  auto wrong = BatchLoader::Open({path}, spec, options);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.status().message().find("has dimension 4, not 5"), std::string::npos) << wrong.status().message();
 }
 
 TEST(BatchLoaderTest, EmptyInputYieldsNoBatch) {

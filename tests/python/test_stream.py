@@ -72,13 +72,14 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path, strata_
 @pytest.mark.skipif(not available(), reason="no Java or Kafka jars (make setup fetches them)")
 def test_a_real_kafka_broker_in_kraft_mode(tmp_path, strata_bin):
     with KafkaBroker(tmp_path / "broker") as broker:
-        proc, bootstrap = _produce(strata_bin, 30_000, broker.bootstrap)
+        proc, bootstrap = _produce(strata_bin, 60_000, broker.bootstrap)
         proc.stdin.close()
         proc.wait(timeout=30)
-        _kill_restart_and_check(tmp_path, strata_bin, bootstrap, events=30_000, kills=1)
+        # A real broker hands over a ready topic fast: a short jitter keeps the kill mid-stream.
+        _kill_restart_and_check(tmp_path, strata_bin, bootstrap, events=60_000, kills=1, jitter=0.005)
 
 
-def _kill_restart_and_check(tmp_path, strata_bin, kafka, events, kills):
+def _kill_restart_and_check(tmp_path, strata_bin, kafka, events, kills, jitter=0.05):
     repo = tmp_path / "repo"
     subprocess.run([strata_bin, "init", str(repo), "--example"], check=True, capture_output=True)
     subprocess.run([strata_bin, "apply", "--repo", str(repo)], check=True, capture_output=True)
@@ -93,7 +94,7 @@ def _kill_restart_and_check(tmp_path, strata_bin, kafka, events, kills):
         # Kill it mid-stream: once this run has written past its target (rows since its start).
         while _rows_written(port) < target - sum(killed_at) and proc.poll() is None and time.time() < deadline:
             time.sleep(0.01)
-        time.sleep(rng.random() * 0.05)
+        time.sleep(rng.random() * jitter)
         killed_at.append(_rows_written(port))
         proc.send_signal(signal.SIGKILL)
         proc.wait()

@@ -54,6 +54,8 @@ def files(tmp_path_factory, table):
     """Two Parquet files with small row groups, as a training set split in parts."""
     d = tmp_path_factory.mktemp("ts")
     half = table.num_rows // 2
+    # Embeddings as Strata writes them to Parquet: list<float> declaring their dimension.
+    table = table.cast(strata._parquet_vector_schema(table.schema))
     pq.write_table(table.slice(0, half), d / "part-0.parquet", row_group_size=1000)
     pq.write_table(table.slice(half), d / "part-1.parquet", row_group_size=1000)
     return d

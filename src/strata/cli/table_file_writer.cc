@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "strata/core/arrow_json.h"
+#include "strata/core/parquet_vectors.h"
 
 namespace strata::cli {
 
@@ -16,7 +17,11 @@ namespace {
 
 class ParquetFileWriter final : public TableFileWriter {
  public:
-  Status Open(const std::string& path, const std::shared_ptr<arrow::Schema>& schema, const TableFileOptions& options) {
+  Status Open(const std::string& path, const std::shared_ptr<arrow::Schema>& batch_schema, const TableFileOptions& options) {
+    // Embeddings as lists carrying their dimension: see parquet_vectors.h.
+    schema_ = ParquetVectorSchema(batch_schema);
+    converts_ = schema_ != batch_schema;
+    const auto& schema = schema_;
     auto sink = arrow::io::FileOutputStream::Open(path);
     if (!sink.ok()) return Status::IOError("cannot create " + path + ": " + sink.status().ToString());
     sink_ = *sink;
@@ -31,7 +36,7 @@ class ParquetFileWriter final : public TableFileWriter {
     }
     auto props = builder.build();
     // Columns are encoded and compressed in parallel. The Arrow schema goes in the footer, so
-    // that readers get the exact types back (embeddings as fixed-size lists, not plain lists).
+    // that readers get the exact types back, and the embeddings' dimensions.
     auto arrow_props = parquet::ArrowWriterProperties::Builder().set_use_threads(true)->store_schema()->build();
     auto w = parquet::arrow::FileWriter::Open(*schema, arrow::default_memory_pool(), sink_, props, arrow_props);
     if (!w.ok()) return Status::IOError("cannot write " + path + ": " + w.status().ToString());
@@ -40,6 +45,11 @@ class ParquetFileWriter final : public TableFileWriter {
     return Status::OK();
   }
   Status Write(const arrow::RecordBatch& batch) override {
+    if (converts_) {
+      STRATA_ASSIGN_OR_RETURN(auto converted, ToParquetVectorBatch(batch, schema_));
+      auto st = writer_->WriteRecordBatch(*converted);
+      return st.ok() ? Status::OK() : Status::IOError("writing " + path_ + ": " + st.ToString());
+    }
     auto st = writer_->WriteRecordBatch(batch);
     return st.ok() ? Status::OK() : Status::IOError("writing " + path_ + ": " + st.ToString());
   }
@@ -51,6 +61,8 @@ class ParquetFileWriter final : public TableFileWriter {
 
  private:
   std::string path_;
+  std::shared_ptr<arrow::Schema> schema_;
+  bool converts_ = false;
   std::shared_ptr<arrow::io::FileOutputStream> sink_;
   std::unique_ptr<parquet::arrow::FileWriter> writer_;
 };

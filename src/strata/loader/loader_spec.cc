@@ -5,6 +5,8 @@
 
 #include <set>
 
+#include "strata/core/parquet_vectors.h"
+
 namespace strata::loader {
 
 namespace {
@@ -57,6 +59,7 @@ class Resolver {
   }
 
   const arrow::DataType& TypeOf(const ResolvedColumn& c) const { return *schema_.field(c.field)->type(); }
+  const arrow::Field& FieldOf(const ResolvedColumn& c) const { return *schema_.field(c.field); }
 
  private:
   const arrow::Schema& schema_;
@@ -120,6 +123,12 @@ Result<std::vector<ResolvedColumn>> ResolveColumns(const LoaderSpec& spec, const
       if (e.width != 0 && e.width != c.width)
         return Status::InvalidArgument("embedding column '" + e.column + "' has dimension " + std::to_string(c.width) +
                                        ", not " + std::to_string(e.width));
+    } else if (const int32_t declared = DeclaredVectorDim(r.FieldOf(c)); declared > 0) {
+      // A list written by Strata's Parquet writer, which records the dimension.
+      if (e.width != 0 && e.width != declared)
+        return Status::InvalidArgument("embedding column '" + e.column + "' has dimension " + std::to_string(declared) +
+                                       ", not " + std::to_string(e.width));
+      c.width = declared;
     } else if (e.width == 0) {
       return Status::InvalidArgument("embedding column '" + e.column + "' is " + t.ToString() +
                                      ": give its dimension (embeddings={'" + e.column + "': D}), every value must have it");

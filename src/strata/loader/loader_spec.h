@@ -30,7 +30,8 @@ struct SequenceColumn {
 };
 
 // An embedding column: fixed_size_list<float, D>, or list<float> whose every value has
-// `width` floats (Parquet files written without Arrow's schema read back as lists).
+// `width` floats (Parquet files written without Arrow's schema read back as lists; Strata's
+// own Parquet files declare the width in the field's metadata, see core/parquet_vectors.h).
 struct EmbeddingColumn {
   std::string column;
   int32_t width = 0;  // 0: from the fixed-size list type
