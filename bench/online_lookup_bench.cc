@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "strata/core/jemalloc_reexec.h"
 #include "strata/core/key_codec.h"
 #include "strata/core/row_codec.h"
 #include "strata/core/time.h"
@@ -168,6 +169,9 @@ class Redis {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // On jemalloc, as `strata serve` is (strata/core/jemalloc_reexec.h): every system measured
+  // here runs in this one process, so all of them get the same allocator.
+  strata::MaybeReexecWithJemalloc(argc, argv);
   Options o;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
@@ -203,6 +207,8 @@ int main(int argc, char** argv) {
   ropts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   ropts.compression = rocksdb::kLZ4Compression;
   ropts.bottommost_compression = rocksdb::kZSTD;
+  ropts.memtable_whole_key_filtering = true;
+  ropts.memtable_prefix_bloom_size_ratio = 0.02;
   rocksdb::DB* raw_db = nullptr;
   if (!rocksdb::DB::Open(ropts, (fs::path(o.dir) / "raw").string(), &raw_db).ok()) Die("open raw rocksdb");
   std::unique_ptr<rocksdb::DB> raw(raw_db);
@@ -211,6 +217,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> fields;
   for (int i = 0; i < kFeatures; ++i) fields.push_back(fmt::format("profile:f{}", i));
 
+  fmt::print("allocator: {}\n", strata::CurrentAllocatorName());
   fmt::print("loading {} users x {} features and {} users x {} click events into strata, rocksdb and redis...\n", o.users,
              kFeatures, o.seq_users, o.seq_events);
   std::mt19937_64 rng(1);

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "strata/cli/command.h"
-#include "strata/cli/server_allocator.h"
+#include "strata/core/jemalloc_reexec.h"
 
 int main(int argc, char** argv) {
   using namespace strata::cli;
@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
   // to the kernel (mmap/trim) and take a page fault per page to get it again. Keep them.
   // (Not for the server: its allocations are small and short-lived, on many threads.)
   const bool serving = argc > 1 && std::string_view(argv[1]) == "serve";
-  if (serving) MaybeReexecWithJemalloc(argc, argv);
+  if (serving) strata::MaybeReexecWithJemalloc(argc, argv);
   if (!serving) {
     mallopt(M_MMAP_THRESHOLD, 512 << 20);
     mallopt(M_TRIM_THRESHOLD, 1 << 30);

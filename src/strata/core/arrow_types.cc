@@ -14,7 +14,12 @@ std::shared_ptr<arrow::DataType> ArrowTypeOf(const DataType& type) {
     case TypeId::kFloat64: return arrow::float64();
     case TypeId::kString: return arrow::utf8();
     case TypeId::kBytes: return arrow::binary();
-    case TypeId::kTimestamp: return arrow::timestamp(arrow::TimeUnit::MICRO, "UTC");
+    case TypeId::kTimestamp: {
+      // Built once: arrow::timestamp() allocates a new type (and its zone string) per call,
+      // and reads ask for it once per column.
+      static const auto* const kTimestampUtc = new std::shared_ptr<arrow::DataType>(arrow::timestamp(arrow::TimeUnit::MICRO, "UTC"));
+      return *kTimestampUtc;
+    }
     case TypeId::kListInt64: return arrow::list(arrow::int64());
     case TypeId::kListFloat32: return arrow::list(arrow::float32());
     case TypeId::kListString: return arrow::list(arrow::utf8());

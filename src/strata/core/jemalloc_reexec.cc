@@ -1,11 +1,11 @@
-#include "strata/cli/server_allocator.h"
+#include "strata/core/jemalloc_reexec.h"
 
 #include <unistd.h>
 
 #include <cstdlib>
 #include <string>
 
-namespace strata::cli {
+namespace strata {
 
 void MaybeReexecWithJemalloc(int argc, char** argv) {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -29,4 +29,9 @@ void MaybeReexecWithJemalloc(int argc, char** argv) {
 #endif
 }
 
-}  // namespace strata::cli
+const char* CurrentAllocatorName() {
+  const char* preload = std::getenv("LD_PRELOAD");
+  return preload && std::string(preload).find("jemalloc") != std::string::npos ? "jemalloc" : "glibc";
+}
+
+}  // namespace strata
