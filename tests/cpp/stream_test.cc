@@ -1,14 +1,19 @@
-// Streaming ingestion: the stream configuration, StreamWriter's exactly-once protocol (online
+// Streaming ingestion: the stream configuration, Avro messages, StreamWriter's exactly-once protocol (online
 // first with the positions, offline batched, pending batches recovered after a crash), and
 // KafkaStream end to end against librdkafka's mock cluster.
 
+#include <avro.h>
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include <cstring>
 #include <fstream>
+#include <optional>
+#include <random>
 
 #include "strata/core/time.h"
+#include "strata/ingest/avro_row_decoder.h"
 #include "strata/ingest/kafka_stream.h"
 #include "strata/ingest/stream_config.h"
 #include "strata/offline/offline_store.h"
@@ -165,6 +170,133 @@ TEST(StreamWriter, ARestoredBackupResumesAtTheLastOfflineCommit) {
   EXPECT_EQ(OfflineRows(**repo, "clicks"), 2);
 }
 
+// --- Avro messages ---
+
+// The writer schema of the click events below: a renamed key, an optional field, an enum.
+constexpr const char* kClickSchema = R"({"type": "record", "name": "Click", "fields": [
+  {"name": "uid", "type": "long"},
+  {"name": "ts", "type": "long"},
+  {"name": "item", "type": ["null", "long"]},
+  {"name": "surface", "type": {"type": "enum", "name": "Surface", "symbols": ["HOME", "SEARCH"]}},
+  {"name": "tags", "type": {"type": "array", "items": "string"}}
+]})";
+
+// One Click record, binary-encoded with avro-c (as a producer would), optionally framed.
+std::string AvroClick(int64_t uid, int64_t ts, std::optional<int64_t> item, bool confluent = false) {
+  avro_schema_t schema = nullptr;
+  EXPECT_EQ(avro_schema_from_json_length(kClickSchema, std::strlen(kClickSchema), &schema), 0);
+  avro_value_iface_t* iface = avro_generic_class_from_schema(schema);
+  avro_value_t rec, field, branch, tag;
+  avro_generic_value_new(iface, &rec);
+  avro_value_get_by_name(&rec, "uid", &field, nullptr);
+  avro_value_set_long(&field, uid);
+  avro_value_get_by_name(&rec, "ts", &field, nullptr);
+  avro_value_set_long(&field, ts);
+  avro_value_get_by_name(&rec, "item", &field, nullptr);
+  if (item) {
+    avro_value_set_branch(&field, 1, &branch);
+    avro_value_set_long(&branch, *item);
+  } else {
+    avro_value_set_branch(&field, 0, &branch);
+    avro_value_set_null(&branch);
+  }
+  avro_value_get_by_name(&rec, "surface", &field, nullptr);
+  avro_value_set_enum(&field, 1);
+  avro_value_get_by_name(&rec, "tags", &field, nullptr);
+  avro_value_append(&field, &tag, nullptr);
+  avro_value_set_string(&tag, "new");
+  char buf[256];
+  avro_writer_t w = avro_writer_memory(buf, sizeof buf);
+  EXPECT_EQ(avro_value_write(w, &rec), 0);
+  std::string out(buf, static_cast<size_t>(avro_writer_tell(w)));
+  avro_writer_free(w);
+  avro_value_decref(&rec);
+  avro_value_iface_decref(iface);
+  avro_schema_decref(schema);
+  return confluent ? std::string("\0\0\0\0\x2a", 5) + out : out;
+}
+
+std::unique_ptr<AvroRowDecoder> ClickDecoder(const RepoDefinition& def, bool confluent) {
+  const auto& clicks = *def.FindGroup("clicks");
+  auto json = std::make_unique<JsonRowDecoder>(*def.FindEntity("user"), clicks, std::map<std::string, std::string>{{"user_id", "uid"}});
+  auto d = AvroRowDecoder::Make(kClickSchema, confluent, std::move(json));
+  EXPECT_TRUE(d.ok()) << d.status().ToString();
+  return d.ok() ? std::move(*d) : nullptr;
+}
+
+TEST(AvroRowDecoder, DecodesRecordsOfTheWriterSchemaAndRejectsEverythingElse) {
+  TempDir dir;
+  auto repo = MakeRepo(dir, kDefs);
+  for (bool confluent : {false, true}) {
+    auto d = ClickDecoder(repo->definition(), confluent);
+    ASSERT_TRUE(d);
+    FeatureRow row;
+    std::string reason;
+    ASSERT_TRUE(d->Decode(AvroClick(7, 1'700'000'000'000'000, 42, confluent), &row, &reason)) << reason;
+    EXPECT_EQ(row.key, Value(int64_t{7}));
+    EXPECT_EQ(row.event_time, 1'700'000'000'000'000);
+    ASSERT_EQ(row.features.size(), 1u);
+    EXPECT_EQ(row.features[0], Value(int64_t{42}));
+    ASSERT_TRUE(d->Decode(AvroClick(8, 1, std::nullopt, confluent), &row, &reason)) << reason;
+    EXPECT_TRUE(IsNull(row.features[0]));  // the union's null branch
+    // Fields the group does not read are named once.
+    EXPECT_EQ(d->unknown_fields(), (std::vector<std::string>{"surface", "tags"}));
+
+    const std::string good = AvroClick(7, 1, 42, confluent);
+    for (size_t cut : {size_t{0}, size_t{1}, good.size() / 2, good.size() - 1}) {
+      reason.clear();
+      EXPECT_FALSE(d->Decode(std::string_view(good).substr(0, cut), &row, &reason)) << cut;
+      EXPECT_FALSE(reason.empty());
+    }
+    EXPECT_FALSE(d->Decode(good + "x", &row, &reason));
+    EXPECT_NE(reason.find("bytes left"), std::string::npos) << reason;
+  }
+  auto framed = ClickDecoder(repo->definition(), true);
+  FeatureRow row;
+  std::string reason;
+  EXPECT_FALSE(framed->Decode(AvroClick(7, 1, 42, false), &row, &reason));
+  EXPECT_NE(reason.find("Confluent framing"), std::string::npos) << reason;
+  // Random bytes never crash the reader; they are rejected or (rarely) read as some record.
+  auto plain = ClickDecoder(repo->definition(), false);
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 20000; ++i) {
+    std::string junk(rng() % 40, '\0');
+    for (auto& c : junk) c = static_cast<char>(rng());
+    reason.clear();
+    if (!plain->Decode(junk, &row, &reason)) EXPECT_FALSE(reason.empty());
+  }
+
+  const auto& clicks = **repo->FindGroup("clicks");
+  const auto& user = repo->EntityOf(clicks);
+  EXPECT_FALSE(AvroRowDecoder::Make("{not json", false, std::make_unique<JsonRowDecoder>(user, clicks)).ok());
+  auto not_record = AvroRowDecoder::Make(R"("long")", false, std::make_unique<JsonRowDecoder>(user, clicks));
+  ASSERT_FALSE(not_record.ok());
+  EXPECT_NE(not_record.status().message().find("must be a record"), std::string::npos) << not_record.status().message();
+}
+
+TEST(StreamConfig, ReadsAvroTopicsWithTheirSchema) {
+  TempDir dir;
+  const std::string path = (dir.path() / "stream.yaml").string();
+  std::ofstream(dir.path() / "click.avsc") << kClickSchema;
+  auto c = ParseStreamConfig(R"(kafka: {bootstrap.servers: "k:9092"}
+topics:
+  - {topic: clicks, group: clicks, format: avro, schema: click.avsc, framing: confluent}
+  - {topic: views, group: clicks, format: avro, schema: '{"type": "record", "name": "V", "fields": []}'}
+)", path);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->topics[0].avro_schema, kClickSchema);
+  EXPECT_TRUE(c->topics[0].confluent_framing);
+  EXPECT_NE(c->topics[1].avro_schema.find("\"V\""), std::string::npos);
+  EXPECT_FALSE(c->topics[1].confluent_framing);
+  for (const char* bad : {"{topic: t, group: clicks, format: avro}", "{topic: t, group: clicks, format: avro, schema: missing.avsc}",
+                          "{topic: t, group: clicks, schema: click.avsc}", "{topic: t, group: clicks, format: protobuf}",
+                          "{topic: t, group: clicks, format: avro, schema: click.avsc, framing: magic}"}) {
+    auto r = ParseStreamConfig(std::string("kafka: {bootstrap.servers: \"k:9092\"}\ntopics:\n  - ") + bad + "\n", path);
+    EXPECT_FALSE(r.ok()) << bad;
+    if (!r.ok()) EXPECT_NE(r.status().message().find("stream.yaml:3"), std::string::npos) << r.status().message();
+  }
+}
+
 // --- KafkaStream against librdkafka's mock cluster ---
 
 class MockKafka {
@@ -255,6 +387,43 @@ TEST(KafkaStream, ConsumesExactlyOnceAndResumesFromTheStoredOffsets) {
   ASSERT_TRUE(events.has_value());
   EXPECT_EQ(events->size(), 50u);  // items 0, 7, ..., 343 of user 0: max_length 50
   EXPECT_EQ(events->front(), Value(int64_t{343}));
+}
+
+TEST(KafkaStream, ConsumesAvroMessagesInTheConfluentFraming) {
+  TempDir dir;
+  auto repo = MakeRepo(dir, kDefs);
+  MockKafka kafka(2);
+  const int64_t t0 = Now();
+  for (int i = 0; i < 200; ++i) kafka.Produce(std::to_string(i % 5), AvroClick(i % 5, t0 + i, i, /*confluent=*/true));
+  kafka.Produce("x", "{\"uid\": 1, \"ts\": 1, \"item\": 1}");  // JSON on an Avro topic
+  kafka.Flush();
+  StreamConfig c;
+  c.name = "avro";
+  c.kafka = {{"bootstrap.servers", kafka.bootstrap()}, {"session.timeout.ms", "6000"}};
+  StreamTopic topic{"clicks", "clicks", "avro", {{"user_id", "uid"}}};
+  topic.avro_schema = kClickSchema;
+  topic.confluent_framing = true;
+  c.topics = {topic};
+  c.commit_rows = 64;
+  std::atomic<bool> stop{false};
+  auto s = KafkaStream::Open(*repo, c);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ASSERT_TRUE((*s)->Run(stop, /*stop_at_end=*/true).ok());
+  EXPECT_EQ((*s)->counters().rows.load(), 200u);
+  EXPECT_EQ((*s)->counters().rejected.load(), 1u);
+  EXPECT_EQ(OfflineRows(*repo, "clicks"), 200);
+  const auto& clicks = **repo->FindGroup("clicks");
+  auto seq = repo->Read(clicks, std::vector<Value>{int64_t{3}}, {&clicks.features[0]}, t0 + 1000);
+  ASSERT_TRUE(seq.ok());
+  auto events = ListCell(*(*seq)[0], 0);
+  ASSERT_TRUE(events.has_value());
+  EXPECT_EQ(events->size(), 40u);
+  EXPECT_EQ(events->front(), Value(int64_t{198}));  // user 3's newest: item 198
+  // A schema that is not a record stops the stream before it consumes anything.
+  c.topics[0].avro_schema = R"("long")";
+  auto bad = KafkaStream::Open(*repo, c);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("topic clicks"), std::string::npos) << bad.status().message();
 }
 
 }  // namespace

@@ -1,15 +1,18 @@
-// libFuzzer target: the decoding of streamed messages (Kafka values) into feature rows. Any
-// bytes — truncated JSON, invalid UTF-8, huge numbers, wrong types, deep nesting — must decode
+// libFuzzer target: the decoding of streamed messages (Kafka values) into feature rows, JSON and
+// Avro. Any bytes — truncated JSON or Avro, invalid UTF-8, huge numbers or lengths, wrong types,
+// deep nesting — must decode
 // to a valid row of the group or to a rejection with a reason; never crash, hang or leak.
 // `make fuzz` runs it under libFuzzer (clang, ASan+UBSan); ctest under GCC with fuzz_driver.cc.
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <variant>
 
 #include "strata/core/repo_yaml.h"
 #include "strata/core/schema_evolution.h"
+#include "strata/ingest/avro_row_decoder.h"
 #include "strata/ingest/json_row_decoder.h"
 
 namespace {
@@ -34,9 +37,21 @@ feature_groups:
       vec: {type: "vector<float32,4>", quantization: int8}
 )";
 
+// The writer schema of an Avro topic feeding `profile`: every kind of field it reads.
+constexpr char kProfileSchema[] = R"({"type": "record", "name": "P", "fields": [
+  {"name": "user_id", "type": "long"}, {"name": "ts", "type": ["null", "long", "string"]},
+  {"name": "age", "type": ["null", "int"]}, {"name": "country", "type": "string"}, {"name": "ctr", "type": "float"},
+  {"name": "score", "type": "double"}, {"name": "flag", "type": "boolean"}, {"name": "blob", "type": "bytes"},
+  {"name": "seen", "type": "long"}, {"name": "tags", "type": {"type": "array", "items": "string"}},
+  {"name": "ids", "type": {"type": "array", "items": "long"}},
+  {"name": "weights", "type": {"type": "array", "items": "float"}},
+  {"name": "extra", "type": {"type": "map", "values": {"type": "enum", "name": "E", "symbols": ["A", "B"]}}}
+]})";
+
 struct Decoders {
   strata::RepoDefinition def;
   std::vector<strata::JsonRowDecoder> decoders;
+  std::unique_ptr<strata::AvroRowDecoder> avro;
 };
 
 Decoders& Get() {
@@ -51,6 +66,11 @@ Decoders& Get() {
     const auto& clicks = *out->def.FindGroup("clicks");
     out->decoders.emplace_back(*out->def.FindEntity("user"), clicks,
                                std::map<std::string, std::string>{{"user_id", "uid"}, {"ts", "time"}});
+    const auto& profile = *out->def.FindGroup("profile");
+    auto avro = strata::AvroRowDecoder::Make(
+        kProfileSchema, false, std::make_unique<strata::JsonRowDecoder>(*out->def.FindEntity("user"), profile));
+    if (!avro.ok()) __builtin_trap();
+    out->avro = std::move(*avro);
     return out;
   }();
   return *d;
@@ -70,5 +90,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (ok && (std::holds_alternative<std::monostate>(row.key) || row.features.size() != group.features.size())) __builtin_trap();
     if (!ok && reason.empty()) __builtin_trap();
   }
+  strata::FeatureRow row;
+  std::string reason;
+  const bool ok = d.avro->Decode(text, &row, &reason);
+  if (ok && (std::holds_alternative<std::monostate>(row.key) || row.features.size() != d.def.FindGroup("profile")->features.size()))
+    __builtin_trap();
+  if (!ok && reason.empty()) __builtin_trap();
   return 0;
 }

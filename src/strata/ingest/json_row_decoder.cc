@@ -25,6 +25,14 @@ bool JsonRowDecoder::Decode(std::string_view text, FeatureRow* row, std::string*
     *reason = "not a JSON object";
     return false;
   }
+  return DecodeObject(j, row, reason);
+}
+
+bool JsonRowDecoder::DecodeObject(const nlohmann::json& j, FeatureRow* row, std::string* reason) {
+  if (!j.is_object()) {
+    *reason = "not an object";
+    return false;
+  }
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (!known_.count(it.key()) && !seen_unknown_[it.key()]) {
       seen_unknown_[it.key()] = true;

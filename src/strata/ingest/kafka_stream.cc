@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "strata/core/time.h"
+#include "strata/ingest/avro_row_decoder.h"
 #include "strata/ingest/json_row_decoder.h"
 #include "strata/store/stream_writer.h"
 
@@ -57,7 +58,14 @@ class KafkaStream::Impl {
       if (group->name.rfind('_', 0) == 0) return Status::InvalidArgument("group " + t.group + " is reserved");
       TopicState& s = topics_[t.topic];
       s.group = group;
-      s.decoder = std::make_unique<JsonRowDecoder>(repo_.EntityOf(*group), *group, t.fields);
+      auto json = std::make_unique<JsonRowDecoder>(repo_.EntityOf(*group), *group, t.fields);
+      if (t.format == "avro") {
+        auto avro = AvroRowDecoder::Make(t.avro_schema, t.confluent_framing, std::move(json));
+        if (!avro.ok()) return Status::InvalidArgument("topic " + t.topic + ": " + avro.status().message());
+        s.decoder = std::move(*avro);
+      } else {
+        s.decoder = std::move(json);
+      }
     }
     StreamWriterOptions wo;
     wo.name = config_.name;
@@ -170,7 +178,7 @@ class KafkaStream::Impl {
  private:
   struct TopicState {
     const FeatureGroupDef* group = nullptr;
-    std::unique_ptr<JsonRowDecoder> decoder;
+    std::unique_ptr<MessageDecoder> decoder;
   };
   struct PartitionState {
     bool eof = false;

@@ -2,7 +2,10 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <filesystem>
+
 #include "strata/core/byte_size.h"
+#include "strata/core/file_io.h"
 #include "strata/core/time.h"
 
 namespace strata {
@@ -78,18 +81,37 @@ Result<StreamConfig> ParseStreamConfig(const std::string& text, const std::strin
             STRATA_ASSIGN_OR_RETURN(st.group, Text(path, f.second, "group"));
           } else if (k == "format") {
             STRATA_ASSIGN_OR_RETURN(st.format, Text(path, f.second, "format"));
-            if (st.format != "json")
-              return Bad(path, f.second, "format: '" + st.format + "' is not supported yet; use json");
+            if (st.format != "json" && st.format != "avro")
+              return Bad(path, f.second, "format: '" + st.format + "' is not supported; use json or avro");
+          } else if (k == "schema") {
+            // An Avro schema: inline JSON, or a file (relative to this configuration's folder).
+            STRATA_ASSIGN_OR_RETURN(std::string s, Text(path, f.second, "schema"));
+            if (!s.empty() && (s.front() == '{' || s.front() == '"' || s.front() == '[')) {
+              st.avro_schema = s;
+            } else {
+              const auto file = std::filesystem::path(path).parent_path() / s;
+              auto text = ReadFileToString(file.string());
+              if (!text.ok()) return Bad(path, f.second, "schema: cannot read " + file.string() + ": " + text.status().message());
+              st.avro_schema = *text;
+            }
+          } else if (k == "framing") {
+            STRATA_ASSIGN_OR_RETURN(std::string fr, Text(path, f.second, "framing"));
+            if (fr != "confluent" && fr != "none") return Bad(path, f.second, "framing: expected confluent or none");
+            st.confluent_framing = fr == "confluent";
           } else if (k == "fields") {
             if (!f.second.IsMap()) return Bad(path, f.second, "fields: expected {column: message_field}");
             for (const auto& m : f.second) {
               STRATA_ASSIGN_OR_RETURN(st.fields[m.first.as<std::string>()], Text(path, m.second, "fields." + m.first.as<std::string>()));
             }
           } else {
-            return Bad(path, f.first, "unknown key '" + k + "' in a topic (expected topic, group, format, fields)");
+            return Bad(path, f.first, "unknown key '" + k + "' in a topic (expected topic, group, format, schema, framing, fields)");
           }
         }
         if (st.topic.empty() || st.group.empty()) return Bad(path, t, "topics: each entry needs topic: and group:");
+        if (st.format == "avro" && st.avro_schema.empty())
+          return Bad(path, t, "format: avro needs schema: (the writer schema: a .avsc file or inline JSON)");
+        if (st.format != "avro" && (!st.avro_schema.empty() || st.confluent_framing))
+          return Bad(path, t, "schema: and framing: are for format: avro");
         c.topics.push_back(std::move(st));
       }
     } else if (key == "commit") {

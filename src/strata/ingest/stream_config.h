@@ -13,8 +13,10 @@ namespace strata {
 struct StreamTopic {
   std::string topic;
   std::string group;                          // the feature group its messages write
-  std::string format = "json";                // json
+  std::string format = "json";                // json or avro
   std::map<std::string, std::string> fields;  // column -> the message field that holds it
+  std::string avro_schema;                    // avro: the writer schema (JSON text)
+  bool confluent_framing = false;             // avro: messages start with 0 and a 4-byte schema id
 };
 
 struct StreamConfig {
