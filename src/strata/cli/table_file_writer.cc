@@ -45,12 +45,11 @@ class ParquetFileWriter final : public TableFileWriter {
     return Status::OK();
   }
   Status Write(const arrow::RecordBatch& batch) override {
+    std::shared_ptr<arrow::RecordBatch> converted;
     if (converts_) {
-      STRATA_ASSIGN_OR_RETURN(auto converted, ToParquetVectorBatch(batch, schema_));
-      auto st = writer_->WriteRecordBatch(*converted);
-      return st.ok() ? Status::OK() : Status::IOError("writing " + path_ + ": " + st.ToString());
+      STRATA_ASSIGN_OR_RETURN(converted, ToParquetVectorBatch(batch, schema_));
     }
-    auto st = writer_->WriteRecordBatch(batch);
+    auto st = writer_->WriteRecordBatch(converted ? *converted : batch);
     return st.ok() ? Status::OK() : Status::IOError("writing " + path_ + ": " + st.ToString());
   }
   Status Close() override {

@@ -17,8 +17,8 @@ std::shared_ptr<arrow::DataType> ArrowTypeOf(const DataType& type) {
     case TypeId::kTimestamp: {
       // Built once: arrow::timestamp() allocates a new type (and its zone string) per call,
       // and reads ask for it once per column.
-      static const auto* const kTimestampUtc = new std::shared_ptr<arrow::DataType>(arrow::timestamp(arrow::TimeUnit::MICRO, "UTC"));
-      return *kTimestampUtc;
+      static const std::shared_ptr<arrow::DataType> kTimestampUtc = arrow::timestamp(arrow::TimeUnit::MICRO, "UTC");
+      return kTimestampUtc;
     }
     case TypeId::kListInt64: return arrow::list(arrow::int64());
     case TypeId::kListFloat32: return arrow::list(arrow::float32());

@@ -4,8 +4,14 @@
 
 #include <cstdlib>
 #include <string>
+#include <string_view>
 
 namespace strata {
+
+const char* CurrentAllocatorName() {
+  const char* preload = std::getenv("LD_PRELOAD");
+  return preload && std::string(preload).find("jemalloc") != std::string::npos ? "jemalloc" : "glibc";
+}
 
 void MaybeReexecWithJemalloc(int argc, char** argv) {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -14,8 +20,8 @@ void MaybeReexecWithJemalloc(int argc, char** argv) {
   (void)argc;
   const char* choice = std::getenv("STRATA_ALLOCATOR");
   if (choice && std::string(choice) != "jemalloc") return;  // "system", or already re-executed
+  if (std::string_view(CurrentAllocatorName()) == "jemalloc") return;
   const char* preload = std::getenv("LD_PRELOAD");
-  if (preload && std::string(preload).find("jemalloc") != std::string::npos) return;
   for (const char* lib : {"/usr/lib/x86_64-linux-gnu/libjemalloc.so.2", "/usr/lib/aarch64-linux-gnu/libjemalloc.so.2",
                           "/usr/lib64/libjemalloc.so.2", "/usr/local/lib/libjemalloc.so.2"}) {
     if (access(lib, R_OK) != 0) continue;
@@ -27,11 +33,6 @@ void MaybeReexecWithJemalloc(int argc, char** argv) {
     return;  // exec failed: go on with glibc
   }
 #endif
-}
-
-const char* CurrentAllocatorName() {
-  const char* preload = std::getenv("LD_PRELOAD");
-  return preload && std::string(preload).find("jemalloc") != std::string::npos ? "jemalloc" : "glibc";
 }
 
 }  // namespace strata
