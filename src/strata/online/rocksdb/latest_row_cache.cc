@@ -2,6 +2,7 @@
 
 #include <absl/hash/hash.h>
 
+#include <array>
 #include <mutex>
 
 namespace strata {
@@ -33,26 +34,30 @@ void LatestRowCache::LookupBatch(std::span<const std::string_view> keys, std::st
   std::copy(start.begin(), start.end() - 1, next.begin());
   for (size_t i = 0; i < n; ++i) by_shard[next[shard_of[i]]++] = static_cast<uint32_t>(i);
   std::vector<const std::string*> values(n, nullptr);
+  // The shards a batch touches are read-locked together (writers lock one shard at a time,
+  // so this cannot deadlock) and the whole batch goes through each pass: a request's ~100
+  // keys spread over 16 shards, and per shard a pass was too short for its misses to overlap.
+  std::array<std::shared_lock<std::shared_mutex>, kShards> locks;
+  for (size_t s = 0; s < kShards; ++s)
+    if (start[s] != start[s + 1]) locks[s] = std::shared_lock(shards_[s].mu);
+  // Three passes so that the misses of a pass overlap: slots, then values, then copies.
+  for (size_t s = 0; s < kShards; ++s)
+    for (uint32_t j = start[s]; j < start[s + 1]; ++j) shards_[s].map.prefetch(Absl(keys[by_shard[j]]));
   for (size_t s = 0; s < kShards; ++s) {
-    if (start[s] == start[s + 1]) continue;
-    const Shard& shard = shards_[s];
-    std::shared_lock lock(shard.mu);
-    // Three passes so that the misses of a pass overlap: slots, then values, then copies.
-    for (uint32_t j = start[s]; j < start[s + 1]; ++j) shard.map.prefetch(Absl(keys[by_shard[j]]));
+    const auto& map = shards_[s].map;
     for (uint32_t j = start[s]; j < start[s + 1]; ++j) {
       const uint32_t i = by_shard[j];
-      auto it = shard.map.find(Absl(keys[i]));
-      if (it == shard.map.end()) continue;
+      auto it = map.find(Absl(keys[i]));
+      if (it == map.end()) continue;
       values[i] = &it->second;
       __builtin_prefetch(it->second.data());
     }
-    for (uint32_t j = start[s]; j < start[s + 1]; ++j) {
-      const uint32_t i = by_shard[j];
-      if (!values[i]) continue;
-      (*spans)[i] = {static_cast<uint32_t>(arena->size()), static_cast<uint32_t>(values[i]->size())};
-      arena->append(*values[i]);
-      (*found)[i] = 1;
-    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (!values[i]) continue;
+    (*spans)[i] = {static_cast<uint32_t>(arena->size()), static_cast<uint32_t>(values[i]->size())};
+    arena->append(*values[i]);
+    (*found)[i] = 1;
   }
 }
 
