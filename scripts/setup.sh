@@ -9,7 +9,7 @@ APT_PACKAGES=(
   librocksdb-dev libyaml-cpp-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libzstd-dev libxxhash-dev nlohmann-json3-dev libhiredis-dev redis-server
   libsqlite3-dev libpq-dev libssl-dev zlib1g-dev postgresql openjdk-17-jre-headless curl
-  libjemalloc2 libabsl-dev libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libcpp-httplib-dev clang libclang-rt-14-dev librdkafka-dev maven
+  libjemalloc2 libabsl-dev libgrpc++-dev libprotobuf-dev libprotoc-dev protobuf-compiler protobuf-compiler-grpc libcpp-httplib-dev clang libclang-rt-14-dev librdkafka-dev maven
   python3-torch libavro-dev
 )
 

@@ -20,6 +20,7 @@
 #include "strata/store/group_scan.h"
 #include "strata/store/online_backup.h"
 #include "strata/store/stream_writer.h"
+#include "mock_kafka.h"
 #include "test_repo.h"
 
 namespace strata {
@@ -28,6 +29,7 @@ namespace {
 using testing::Cell;
 using testing::ListCell;
 using testing::MakeRepo;
+using testing::MockKafka;
 using testing::Row;
 using testing::TempDir;
 
@@ -263,7 +265,9 @@ TEST(AvroRowDecoder, DecodesRecordsOfTheWriterSchemaAndRejectsEverythingElse) {
     std::string junk(rng() % 40, '\0');
     for (auto& c : junk) c = static_cast<char>(rng());
     reason.clear();
-    if (!plain->Decode(junk, &row, &reason)) EXPECT_FALSE(reason.empty());
+    if (!plain->Decode(junk, &row, &reason)) {
+      EXPECT_FALSE(reason.empty());
+    }
   }
 
   const auto& clicks = **repo->FindGroup("clicks");
@@ -293,37 +297,13 @@ topics:
                           "{topic: t, group: clicks, format: avro, schema: click.avsc, framing: magic}"}) {
     auto r = ParseStreamConfig(std::string("kafka: {bootstrap.servers: \"k:9092\"}\ntopics:\n  - ") + bad + "\n", path);
     EXPECT_FALSE(r.ok()) << bad;
-    if (!r.ok()) EXPECT_NE(r.status().message().find("stream.yaml:3"), std::string::npos) << r.status().message();
+    if (!r.ok()) {
+      EXPECT_NE(r.status().message().find("stream.yaml:3"), std::string::npos) << r.status().message();
+    }
   }
 }
 
 // --- KafkaStream against librdkafka's mock cluster ---
-
-class MockKafka {
- public:
-  explicit MockKafka(int partitions) {
-    char err[256];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "test.mock.num.brokers", "1", err, sizeof err);
-    rd_kafka_conf_set(conf, "log_level", "2", err, sizeof err);
-    producer_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-    cluster_ = rd_kafka_handle_mock_cluster(producer_);
-    rd_kafka_mock_topic_create(cluster_, "clicks", partitions, 1);
-  }
-  ~MockKafka() { rd_kafka_destroy(producer_); }
-  std::string bootstrap() const { return rd_kafka_mock_cluster_bootstraps(cluster_); }
-  void Produce(const std::string& key, const std::string& value) {
-    ASSERT_EQ(rd_kafka_producev(producer_, RD_KAFKA_V_TOPIC("clicks"), RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
-                                RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
-              RD_KAFKA_RESP_ERR_NO_ERROR);
-  }
-  void Flush() { ASSERT_EQ(rd_kafka_flush(producer_, 30'000), RD_KAFKA_RESP_ERR_NO_ERROR); }
-
- private:
-  rd_kafka_t* producer_;
-  rd_kafka_mock_cluster_t* cluster_;
-};
 
 TEST(KafkaStream, ConsumesExactlyOnceAndResumesFromTheStoredOffsets) {
   TempDir dir;
@@ -346,7 +326,11 @@ TEST(KafkaStream, ConsumesExactlyOnceAndResumesFromTheStoredOffsets) {
   StreamConfig c;
   c.name = "t";
   c.kafka = {{"bootstrap.servers", kafka.bootstrap()}, {"session.timeout.ms", "6000"}};
-  c.topics = {StreamTopic{"clicks", "clicks", "json", {{"user_id", "uid"}}}};
+  StreamTopic topic;
+  topic.topic = "clicks";
+  topic.group = "clicks";
+  topic.fields = {{"user_id", "uid"}};
+  c.topics = {topic};
   c.commit_rows = 100;
   c.max_batch_messages = 64;
   c.max_message_bytes = 2000;
@@ -400,7 +384,11 @@ TEST(KafkaStream, ConsumesAvroMessagesInTheConfluentFraming) {
   StreamConfig c;
   c.name = "avro";
   c.kafka = {{"bootstrap.servers", kafka.bootstrap()}, {"session.timeout.ms", "6000"}};
-  StreamTopic topic{"clicks", "clicks", "avro", {{"user_id", "uid"}}};
+  StreamTopic topic;
+  topic.topic = "clicks";
+  topic.group = "clicks";
+  topic.format = "avro";
+  topic.fields = {{"user_id", "uid"}};
   topic.avro_schema = kClickSchema;
   topic.confluent_framing = true;
   c.topics = {topic};

@@ -1,11 +1,13 @@
-// libFuzzer target: the decoding of streamed messages (Kafka values) into feature rows, JSON and
-// Avro. Any bytes — truncated JSON or Avro, invalid UTF-8, huge numbers or lengths, wrong types,
-// deep nesting — must decode
+// libFuzzer target: the decoding of streamed messages (Kafka values) into feature rows, JSON,
+// Avro and Protobuf. Any bytes — truncated JSON, Avro or Protobuf, invalid UTF-8, huge numbers or
+// lengths, wrong types, deep nesting — must decode
 // to a valid row of the group or to a rejection with a reason; never crash, hang or leak.
 // `make fuzz` runs it under libFuzzer (clang, ASan+UBSan); ctest under GCC with fuzz_driver.cc.
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <variant>
@@ -14,6 +16,7 @@
 #include "strata/core/schema_evolution.h"
 #include "strata/ingest/avro_row_decoder.h"
 #include "strata/ingest/json_row_decoder.h"
+#include "strata/ingest/protobuf_row_decoder.h"
 
 namespace {
 
@@ -48,11 +51,48 @@ constexpr char kProfileSchema[] = R"({"type": "record", "name": "P", "fields": [
   {"name": "extra", "type": {"type": "map", "values": {"type": "enum", "name": "E", "symbols": ["A", "B"]}}}
 ]})";
 
+// The .proto of a Protobuf topic feeding `profile`: scalars, presence, well-known types, an
+// enum, repeated and map fields, nesting, recursion.
+constexpr char kProfileProto[] = R"(syntax = "proto3";
+package fuzz;
+import "google/protobuf/timestamp.proto";
+import "google/protobuf/wrappers.proto";
+enum E { A = 0; B = 1; }
+message P {
+  int64 user_id = 1;
+  google.protobuf.Timestamp ts = 2;
+  optional int32 age = 3;
+  string country = 4;
+  float ctr = 5;
+  double score = 6;
+  google.protobuf.BoolValue flag = 7;
+  bytes blob = 8;
+  uint64 seen = 9;
+  repeated string tags = 10;
+  repeated sint64 ids = 11;
+  repeated float weights = 12;
+  map<string, E> extra = 13;
+  P child = 14;
+  oneof choice { string s = 15; fixed64 f = 16; }
+}
+)";
+
 struct Decoders {
   strata::RepoDefinition def;
   std::vector<strata::JsonRowDecoder> decoders;
   std::unique_ptr<strata::AvroRowDecoder> avro;
+  std::unique_ptr<strata::ProtobufRowDecoder> proto;
+  std::unique_ptr<strata::ProtobufRowDecoder> proto_framed;
 };
+
+// The .proto written to a temporary folder (the decoder compiles files).
+std::string WriteProto() {
+  char dir[] = "/tmp/strata-fuzz-proto-XXXXXX";
+  if (!mkdtemp(dir)) __builtin_trap();
+  const std::string path = std::string(dir) + "/p.proto";
+  std::ofstream(path) << kProfileProto;
+  return path;
+}
 
 Decoders& Get() {
   static Decoders* d = [] {
@@ -60,7 +100,8 @@ Decoders& Get() {
     if (!parsed.ok()) __builtin_trap();
     auto plan = strata::PlanApply(nullptr, *parsed);
     if (!plan.ok()) __builtin_trap();
-    auto* out = new Decoders{plan->result, {}};
+    auto* out = new Decoders;
+    out->def = plan->result;
     for (const auto& g : out->def.groups) out->decoders.emplace_back(*out->def.FindEntity(g.entity), g);
     // One with renamed fields, as a topic's `fields:` mapping makes.
     const auto& clicks = *out->def.FindGroup("clicks");
@@ -71,6 +112,13 @@ Decoders& Get() {
         kProfileSchema, false, std::make_unique<strata::JsonRowDecoder>(*out->def.FindEntity("user"), profile));
     if (!avro.ok()) __builtin_trap();
     out->avro = std::move(*avro);
+    const std::string proto = WriteProto();
+    for (bool framed : {false, true}) {
+      auto p = strata::ProtobufRowDecoder::Make(
+          proto, "fuzz.P", framed, std::make_unique<strata::JsonRowDecoder>(*out->def.FindEntity("user"), profile));
+      if (!p.ok()) __builtin_trap();
+      (framed ? out->proto_framed : out->proto) = std::move(*p);
+    }
     return out;
   }();
   return *d;
@@ -90,11 +138,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (ok && (std::holds_alternative<std::monostate>(row.key) || row.features.size() != group.features.size())) __builtin_trap();
     if (!ok && reason.empty()) __builtin_trap();
   }
-  strata::FeatureRow row;
-  std::string reason;
-  const bool ok = d.avro->Decode(text, &row, &reason);
-  if (ok && (std::holds_alternative<std::monostate>(row.key) || row.features.size() != d.def.FindGroup("profile")->features.size()))
-    __builtin_trap();
-  if (!ok && reason.empty()) __builtin_trap();
+  for (strata::MessageDecoder* decoder : {static_cast<strata::MessageDecoder*>(d.avro.get()),
+                                          static_cast<strata::MessageDecoder*>(d.proto.get()),
+                                          static_cast<strata::MessageDecoder*>(d.proto_framed.get())}) {
+    strata::FeatureRow row;
+    std::string reason;
+    const bool ok = decoder->Decode(text, &row, &reason);
+    if (ok && (std::holds_alternative<std::monostate>(row.key) ||
+               row.features.size() != d.def.FindGroup("profile")->features.size()))
+      __builtin_trap();
+    if (!ok && reason.empty()) __builtin_trap();
+  }
   return 0;
 }

@@ -11,6 +11,7 @@
 
 #include "strata/core/time.h"
 #include "strata/ingest/avro_row_decoder.h"
+#include "strata/ingest/protobuf_row_decoder.h"
 #include "strata/ingest/json_row_decoder.h"
 #include "strata/store/stream_writer.h"
 
@@ -63,6 +64,10 @@ class KafkaStream::Impl {
         auto avro = AvroRowDecoder::Make(t.avro_schema, t.confluent_framing, std::move(json));
         if (!avro.ok()) return Status::InvalidArgument("topic " + t.topic + ": " + avro.status().message());
         s.decoder = std::move(*avro);
+      } else if (t.format == "protobuf") {
+        auto proto = ProtobufRowDecoder::Make(t.proto_file, t.proto_message, t.confluent_framing, std::move(json));
+        if (!proto.ok()) return Status::InvalidArgument("topic " + t.topic + ": " + proto.status().message());
+        s.decoder = std::move(*proto);
       } else {
         s.decoder = std::move(json);
       }

@@ -73,6 +73,8 @@ Result<StreamConfig> ParseStreamConfig(const std::string& text, const std::strin
       for (const auto& t : v) {
         if (!t.IsMap()) return Bad(path, t, "topics: each entry is {topic: NAME, group: GROUP}");
         StreamTopic st;
+        std::string schema;  // as written: read once the format is known
+        YAML::Node schema_node;
         for (const auto& f : t) {
           const std::string k = f.first.as<std::string>();
           if (k == "topic") {
@@ -81,19 +83,13 @@ Result<StreamConfig> ParseStreamConfig(const std::string& text, const std::strin
             STRATA_ASSIGN_OR_RETURN(st.group, Text(path, f.second, "group"));
           } else if (k == "format") {
             STRATA_ASSIGN_OR_RETURN(st.format, Text(path, f.second, "format"));
-            if (st.format != "json" && st.format != "avro")
-              return Bad(path, f.second, "format: '" + st.format + "' is not supported; use json or avro");
+            if (st.format != "json" && st.format != "avro" && st.format != "protobuf")
+              return Bad(path, f.second, "format: '" + st.format + "' is not supported; use json, avro or protobuf");
           } else if (k == "schema") {
-            // An Avro schema: inline JSON, or a file (relative to this configuration's folder).
-            STRATA_ASSIGN_OR_RETURN(std::string s, Text(path, f.second, "schema"));
-            if (!s.empty() && (s.front() == '{' || s.front() == '"' || s.front() == '[')) {
-              st.avro_schema = s;
-            } else {
-              const auto file = std::filesystem::path(path).parent_path() / s;
-              auto text = ReadFileToString(file.string());
-              if (!text.ok()) return Bad(path, f.second, "schema: cannot read " + file.string() + ": " + text.status().message());
-              st.avro_schema = *text;
-            }
+            STRATA_ASSIGN_OR_RETURN(schema, Text(path, f.second, "schema"));
+            schema_node = f.second;
+          } else if (k == "message") {
+            STRATA_ASSIGN_OR_RETURN(st.proto_message, Text(path, f.second, "message"));
           } else if (k == "framing") {
             STRATA_ASSIGN_OR_RETURN(std::string fr, Text(path, f.second, "framing"));
             if (fr != "confluent" && fr != "none") return Bad(path, f.second, "framing: expected confluent or none");
@@ -104,14 +100,31 @@ Result<StreamConfig> ParseStreamConfig(const std::string& text, const std::strin
               STRATA_ASSIGN_OR_RETURN(st.fields[m.first.as<std::string>()], Text(path, m.second, "fields." + m.first.as<std::string>()));
             }
           } else {
-            return Bad(path, f.first, "unknown key '" + k + "' in a topic (expected topic, group, format, schema, framing, fields)");
+            return Bad(path, f.first, "unknown key '" + k + "' in a topic (expected topic, group, format, schema, message, framing, fields)");
           }
         }
         if (st.topic.empty() || st.group.empty()) return Bad(path, t, "topics: each entry needs topic: and group:");
-        if (st.format == "avro" && st.avro_schema.empty())
-          return Bad(path, t, "format: avro needs schema: (the writer schema: a .avsc file or inline JSON)");
-        if (st.format != "avro" && (!st.avro_schema.empty() || st.confluent_framing))
-          return Bad(path, t, "schema: and framing: are for format: avro");
+        // A schema is a file relative to this configuration's folder (Avro's may be inline JSON).
+        const auto schema_file = (std::filesystem::path(path).parent_path() / schema).string();
+        if (st.format == "avro") {
+          if (schema.empty()) return Bad(path, t, "format: avro needs schema: (the writer schema: a .avsc file or inline JSON)");
+          if (schema.front() == '{' || schema.front() == '"' || schema.front() == '[') {
+            st.avro_schema = schema;
+          } else {
+            auto text = ReadFileToString(schema_file);
+            if (!text.ok()) return Bad(path, schema_node, "schema: cannot read " + schema_file + ": " + text.status().message());
+            st.avro_schema = *text;
+          }
+        } else if (st.format == "protobuf") {
+          if (schema.empty()) return Bad(path, t, "format: protobuf needs schema: (the .proto file of the messages)");
+          std::error_code ec;
+          if (!std::filesystem::is_regular_file(schema_file, ec))
+            return Bad(path, schema_node, "schema: cannot read " + schema_file + " (format: protobuf takes a .proto file)");
+          st.proto_file = schema_file;
+        } else if (!schema.empty() || st.confluent_framing) {
+          return Bad(path, t, "schema: and framing: are for format: avro or protobuf");
+        }
+        if (st.format != "protobuf" && !st.proto_message.empty()) return Bad(path, t, "message: is for format: protobuf");
         c.topics.push_back(std::move(st));
       }
     } else if (key == "commit") {

@@ -13,10 +13,12 @@ namespace strata {
 struct StreamTopic {
   std::string topic;
   std::string group;                          // the feature group its messages write
-  std::string format = "json";                // json or avro
+  std::string format = "json";                // json, avro or protobuf
   std::map<std::string, std::string> fields;  // column -> the message field that holds it
   std::string avro_schema;                    // avro: the writer schema (JSON text)
-  bool confluent_framing = false;             // avro: messages start with 0 and a 4-byte schema id
+  std::string proto_file;                     // protobuf: the .proto file (a path)
+  std::string proto_message;                  // protobuf: the message type's full name (empty: the file's only one)
+  bool confluent_framing = false;             // avro, protobuf: messages start with 0 and a 4-byte schema id
 };
 
 struct StreamConfig {
