@@ -23,7 +23,7 @@ using Clock = std::chrono::steady_clock;
 
 // Event-to-servable latency buckets (ms): from the message's Kafka timestamp to the end of the
 // online write that made it readable.
-constexpr std::array<double, 13> kFreshnessBucketsMs = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000};
+constexpr std::array<double, 18> kFreshnessBucketsMs = {1, 2, 5, 10, 20, 50, 100, 150, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000};
 
 std::string PositionKey(const std::string& topic, int32_t partition) {
   return "kafka/" + topic + "/" + std::to_string(partition);

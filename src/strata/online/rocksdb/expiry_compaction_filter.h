@@ -8,6 +8,7 @@
 
 #include <rocksdb/compaction_filter.h>
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -20,6 +21,7 @@ struct GroupRetention {
   GroupKind kind = GroupKind::kTable;
   int64_t lifetime = 0;  // ttl or retention; 0 = unbounded
   int64_t history = 0;
+  int32_t max_length = 0;  // sequence groups: events kept per key
 };
 
 using RetentionMap = std::unordered_map<uint32_t, GroupRetention>;

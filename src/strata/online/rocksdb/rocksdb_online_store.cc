@@ -2,6 +2,7 @@
 
 #include <arrow/array.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/statistics.h>
@@ -20,6 +21,7 @@
 #include "strata/online/row_projector.h"
 #include "strata/online/rocksdb/expiry_compaction_filter.h"
 #include "strata/online/rocksdb/latest_row_cache.h"
+#include "strata/online/rocksdb/sequence_merge.h"
 #include "strata/online/rocksdb/storage_layout.h"
 
 namespace strata {
@@ -82,7 +84,7 @@ struct KeyState {
   bool exists = false;
   int64_t event_time = 0;
   uint64_t write_seq = 0;
-  std::string row;      // table groups: the latest row; sequence groups: the stored events
+  std::string row;      // table groups: the latest row
   std::vector<HistoryEntry> history;         // table groups: oldest first
   std::vector<L::SequenceEvent> new_events;  // sequence groups: events of this batch
   const FeatureGroupDef* group = nullptr;
@@ -168,41 +170,34 @@ class RocksOnlineStore final : public OnlineStore {
 };
 
 Status RocksOnlineStore::LoadStates(std::span<const std::string* const> keys, std::span<KeyState> states) {
-  // One MultiGet per column family: table groups' latest rows, sequence groups' events. The
-  // keys are sorted, and so is each kind's subset.
-  for (int kind = 0; kind < 2; ++kind) {
-    std::vector<size_t> at;
-    std::vector<rocksdb::Slice> slices;
-    for (size_t i = 0; i < keys.size(); ++i) {
-      if ((states[i].group->kind == GroupKind::kSequence) != (kind == 1)) continue;
-      at.push_back(i);
-      slices.emplace_back(*keys[i]);
-    }
-    const size_t n = slices.size();
-    if (n == 0) continue;
-    std::vector<rocksdb::PinnableSlice> values(n);
-    std::vector<rocksdb::Status> statuses(n);
-    // Writes must not evict what readers keep hot: the state read here bypasses the caches' fill.
-    rocksdb::ReadOptions ro;
-    ro.fill_cache = false;
-    db_->MultiGet(ro, kind ? sequence_ : latest_, n, slices.data(), values.data(), statuses.data(),
-                  /*sorted_input=*/true);
-    for (size_t j = 0; j < n; ++j) {
-      if (statuses[j].IsNotFound()) continue;
-      STRATA_RETURN_NOT_OK(FromRocks(statuses[j], "reading online state"));
-      KeyState& st = states[at[j]];
-      const std::string_view v(values[j].data(), values[j].size());
-      st.exists = true;
-      if (kind) {
-        st.row.assign(v);
-        continue;
-      }
-      L::LatestRow row;
-      if (!L::DecodeLatest(v, &row)) return Status::Corruption("online store: malformed latest row of group " + st.group->name);
-      st.event_time = row.event_time;
-      st.write_seq = row.write_seq;
-      st.row.assign(row.row);
-    }
+  // One MultiGet of the table groups' latest rows (the keys are sorted, and so is the subset).
+  // Sequence groups need no read: their events are merged in by RocksDB (sequence_merge.h).
+  std::vector<size_t> at;
+  std::vector<rocksdb::Slice> slices;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (states[i].group->kind != GroupKind::kTable) continue;
+    at.push_back(i);
+    slices.emplace_back(*keys[i]);
+  }
+  const size_t n = slices.size();
+  if (n == 0) return Status::OK();
+  std::vector<rocksdb::PinnableSlice> values(n);
+  std::vector<rocksdb::Status> statuses(n);
+  // Writes must not evict what readers keep hot: the state read here bypasses the caches' fill.
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  db_->MultiGet(ro, latest_, n, slices.data(), values.data(), statuses.data(), /*sorted_input=*/true);
+  for (size_t j = 0; j < n; ++j) {
+    if (statuses[j].IsNotFound()) continue;
+    STRATA_RETURN_NOT_OK(FromRocks(statuses[j], "reading online state"));
+    KeyState& st = states[at[j]];
+    L::LatestRow row;
+    if (!L::DecodeLatest({values[j].data(), values[j].size()}, &row))
+      return Status::Corruption("online store: malformed latest row of group " + st.group->name);
+    st.exists = true;
+    st.event_time = row.event_time;
+    st.write_seq = row.write_seq;
+    st.row.assign(row.row);
   }
   return Status::OK();
 }
@@ -252,35 +247,6 @@ Status RocksOnlineStore::InsertLate(std::unique_ptr<rocksdb::Iterator>* history,
   STRATA_RETURN_NOT_OK(FromRocks(it->status(), "reading online history"));
   if (older) older->superseded_at = std::min(older->superseded_at, w.event_time);
   pending.insert(pos, HistoryEntry{w.event_time, w.write_seq, succ_et, w.row});
-  return Status::OK();
-}
-
-// Merges a batch's events into a key's stored events, newest first, keeping exactly the events
-// that some read inside the history window can return (rule 4): an event e is kept while fewer
-// than max_length newer events are visible at t = max(e.event_time, now - history), the earliest
-// time a read inside the window can see e. Hence at most max_length events older than the window,
-// plus the events inside it (and any dated in the future), and nothing expired before the window.
-Status MergeSequence(KeyState* st, int64_t now, std::string* out) {
-  const FeatureGroupDef& g = *st->group;
-  std::vector<L::SequenceEvent> stored;
-  if (!L::DecodeSequence(st->row, &stored)) return Status::Corruption("online store: malformed sequence of group " + g.name);
-  auto& fresh = st->new_events;
-  std::stable_sort(fresh.begin(), fresh.end(), L::NewerEvent);
-  std::vector<L::SequenceEvent> merged(stored.size() + fresh.size());
-  std::merge(stored.begin(), stored.end(), fresh.begin(), fresh.end(), merged.begin(), L::NewerEvent);
-  const int64_t lifetime = g.Lifetime().value_or(0);
-  int64_t cutoff;
-  if (__builtin_sub_overflow(now, g.history, &cutoff)) cutoff = INT64_MIN;
-  const size_t max_length = static_cast<size_t>(g.max_length);
-  out->clear();
-  size_t first_at_or_before = 0;  // index of the first event with event_time <= t(e); t(e) falls as e gets older
-  for (size_t i = 0; i < merged.size(); ++i) {
-    const L::SequenceEvent& e = merged[i];
-    const int64_t t = std::max(e.event_time, cutoff);
-    while (first_at_or_before < i && merged[first_at_or_before].event_time > t) ++first_at_or_before;
-    const size_t newer_visible = i - std::min(first_at_or_before, i);
-    if (newer_visible < max_length && !L::OutlivedBefore(e.event_time, lifetime, cutoff)) L::AppendSequenceEvent(out, e);
-  }
   return Status::OK();
 }
 
@@ -372,9 +338,11 @@ Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t las
       }
       continue;
     }
-    STRATA_RETURN_NOT_OK(MergeSequence(&st, now, &value));
-    rocksdb::Status put = value.empty() ? batch.Delete(sequence_, key) : batch.Put(sequence_, key, value);
-    STRATA_RETURN_NOT_OK(FromRocks(put, "writing online sequence"));
+    // The batch's events of this key, trimmed among themselves, as one merge operand.
+    const GroupRetention retention{GroupKind::kSequence, st.group->Lifetime().value_or(0), st.group->history,
+                                   st.group->max_length};
+    EncodeTrimmedSequence(&st.new_events, TrimAt(retention, now), &value);
+    if (!value.empty()) STRATA_RETURN_NOT_OK(FromRocks(batch.Merge(sequence_, key, value), "writing online sequence"));
   }
   STRATA_RETURN_NOT_OK(FromRocks(
       batch.Put(default_, L::kWriteSeqKey, rocksdb::Slice(reinterpret_cast<const char*>(&last_write_seq), 8)),
@@ -584,7 +552,7 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> RocksOnlineStore::Read(const 
 
 void RocksOnlineStore::SetGroups(const std::vector<FeatureGroupDef>& groups) {
   auto map = std::make_shared<RetentionMap>();
-  for (const auto& g : groups) (*map)[g.id] = GroupRetention{g.kind, g.Lifetime().value_or(0), g.history};
+  for (const auto& g : groups) (*map)[g.id] = GroupRetention{g.kind, g.Lifetime().value_or(0), g.history, g.max_length};
   policies_->Set(std::move(map));
 }
 
@@ -649,6 +617,13 @@ Result<std::unique_ptr<OnlineStore>> OpenRocksOnlineStore(const RocksOnlineOptio
   db_options.create_if_missing = !options.read_only;
   db_options.create_missing_column_families = !options.read_only;
   db_options.max_background_jobs = 2;
+  // Compactions run at a low CPU priority: requests and stream batches go first (flushes,
+  // which writes may wait for, keep the normal one). Process-wide, set once.
+  static const bool lowered = [] {
+    (void)rocksdb::Env::Default()->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW, rocksdb::CpuPriority::kLow);
+    return true;
+  }();
+  (void)lowered;
   db_options.bytes_per_sync = 1 << 20;
   // Every write batch also writes the default column family (write_seq, metadata), whose
   // memtable stays tiny and so never flushed on its own: every log file was kept (1.6 GB of the
@@ -681,6 +656,12 @@ Result<std::unique_ptr<OnlineStore>> OpenRocksOnlineStore(const RocksOnlineOptio
     o.compression = rocksdb::kLZ4Compression;
     o.bottommost_compression = rocksdb::kZSTD;
     o.compaction_filter_factory = std::make_shared<ExpiryCompactionFilterFactory>(policies, role);
+    if (role == ColumnFamilyRole::kSequence) {
+      o.merge_operator = std::make_shared<SequenceMergeOperator>(policies);
+      // A hot key's operands are folded into a value once this many pile up in the memtable,
+      // so a read never merges more than that (a read of a key with operands merges them).
+      o.max_successive_merges = 32;
+    }
     // Batches are written in key order; a per-group insert hint makes each memtable insert
     // start where the previous one ended.
     o.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(4));
