@@ -170,8 +170,9 @@ def main():
     print(f"freshness at {args.rate:,} events/s for {args.rate_seconds} s (Kafka timestamp -> servable online): "
           f"p50 <= {p50 * 1000:.0f} ms, p99 <= {p99 * 1000:.0f} ms; after the first {args.warmup_seconds} s: "
           f"p50 <= {steady50 * 1000:.0f} ms, p99 <= {steady99 * 1000:.0f} ms (histogram bucket bounds)")
-    print("reproduce: .venv/bin/python bench/stream_ingest/run.py " + " ".join(
-        f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()))
+    flags = [f"--{k.replace('_', '-')}" + ("" if v is True else f" {v}")
+             for k, v in vars(args).items() if v is not False]
+    print("reproduce: .venv/bin/python bench/stream_ingest/run.py " + " ".join(flags))
 
 
 if __name__ == "__main__":
