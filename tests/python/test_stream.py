@@ -44,14 +44,14 @@ def kafka(strata_bin):
     proc.wait(timeout=30)
 
 
-def _config(tmp_path, bootstrap):
+def _config(tmp_path, bootstrap, commit_rows=7000, batch=2000):
     path = tmp_path / "stream.yaml"
     path.write_text(f"""name: clicks
 kafka: {{bootstrap.servers: "{bootstrap}", session.timeout.ms: "6000"}}
 topics:
   - {{topic: clicks, group: user_clicks}}
-commit: {{rows: 7000, interval: 2s}}
-batch: {{max_messages: 2000, max_wait: 50ms}}
+commit: {{rows: {commit_rows}, interval: 2s}}
+batch: {{max_messages: {batch}, max_wait: 50ms}}
 """)
     return path
 
@@ -70,6 +70,18 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path, strata_
 
 
 @pytest.mark.skipif(not available(), reason="no Java or Kafka jars (make setup fetches them)")
+def test_a_million_events_sigkilled_five_times_on_a_real_broker(tmp_path, strata_bin):
+    """The issue's crash test at its size: 1M events, SIGKILL at 5 random points. On the real
+    broker: librdkafka's mock cluster keeps only the newest ~50k messages of a partition."""
+    with KafkaBroker(tmp_path / "broker") as broker:
+        proc, bootstrap = _produce(strata_bin, 1_000_000, broker.bootstrap)
+        proc.stdin.close()
+        proc.wait(timeout=60)
+        _kill_restart_and_check(tmp_path, strata_bin, bootstrap, events=1_000_000, kills=5, commit_rows=50_000,
+                                batch=10_000)
+
+
+@pytest.mark.skipif(not available(), reason="no Java or Kafka jars (make setup fetches them)")
 def test_a_real_kafka_broker_in_kraft_mode(tmp_path, strata_bin):
     with KafkaBroker(tmp_path / "broker") as broker:
         proc, bootstrap = _produce(strata_bin, 60_000, broker.bootstrap)
@@ -79,11 +91,11 @@ def test_a_real_kafka_broker_in_kraft_mode(tmp_path, strata_bin):
         _kill_restart_and_check(tmp_path, strata_bin, bootstrap, events=60_000, kills=1, jitter=0.005)
 
 
-def _kill_restart_and_check(tmp_path, strata_bin, kafka, events, kills, jitter=0.05):
+def _kill_restart_and_check(tmp_path, strata_bin, kafka, events, kills, jitter=0.05, commit_rows=7000, batch=2000):
     repo = tmp_path / "repo"
     subprocess.run([strata_bin, "init", str(repo), "--example"], check=True, capture_output=True)
     subprocess.run([strata_bin, "apply", "--repo", str(repo)], check=True, capture_output=True)
-    config = _config(tmp_path, kafka)
+    config = _config(tmp_path, kafka, commit_rows, batch)
     rng = random.Random(7)
     killed_at = []
     for target in sorted(rng.sample(range(5_000, events - 5_000), kills)):
