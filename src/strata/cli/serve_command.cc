@@ -24,7 +24,7 @@ Command AddServeCommand(CLI::App& parent) {
       ->capture_default_str();
   app->add_option("--http", args->serve.http_address, "HTTP listen address (port 0: any free port; \"\": off)")
       ->capture_default_str();
-  app->add_option("--threads", args->serve.threads, "Request threads per transport (default: the cores)")
+  app->add_option("--threads", args->serve.threads, "HTTP request threads (default: the cores); gRPC requests run on gRPC's callback threads")
       ->check(CLI::NonNegativeNumber);
   app->add_option("--max-keys", args->max_keys, "Most keys one request may ask for")
       ->check(CLI::PositiveNumber)->capture_default_str();
