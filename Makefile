@@ -30,7 +30,7 @@ test-tsan: export ARROW_DEFAULT_MEMORY_POOL = system
 test-tsan: setup
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSTRATA_SANITIZE=thread
 	cmake --build build-tsan -j $(JOBS) --target online_store_test ingest_test offline_test training_test loader_test serving_test stream_test
-	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan.supp)" build-tsan/bin/online_store_test --gtest_filter='*Concurrency*:*LatestRowCache*'
+	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan.supp)" build-tsan/bin/online_store_test --gtest_filter='*Concurrency*:*LatestRowCache*:*SequenceDifferential*'
 	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan.supp)" build-tsan/bin/serving_test --gtest_filter='*FeatureLogger*'
 	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan.supp)" build-tsan/bin/ingest_test --gtest_filter='*Reruns*:*WriteSeq*'
 	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan.supp)" build-tsan/bin/offline_test --gtest_filter='*Racing*:*IngestWrites*'
