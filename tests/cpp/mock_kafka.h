@@ -1,11 +1,18 @@
 #pragma once
-// A librdkafka mock cluster with one topic, "clicks", and a producer for it (stream tests).
+// A librdkafka mock cluster with one topic, "clicks", and a producer for it; the stream
+// configuration and the read that the stream tests share.
 
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include <optional>
 #include <string>
+#include <vector>
+
+#include "strata/ingest/stream_config.h"
+#include "strata/store/feature_repository.h"
+#include "test_repo.h"
 
 namespace strata::testing {
 
@@ -34,5 +41,29 @@ class MockKafka {
   rd_kafka_t* producer_;
   rd_kafka_mock_cluster_t* cluster_;
 };
+
+// A stream reading the cluster's "clicks" topic into group "clicks" in `format`, the key from
+// field "uid", committing offline every 64 rows.
+inline StreamConfig ClicksStream(const std::string& name, const MockKafka& kafka, const std::string& format) {
+  StreamConfig c;
+  c.name = name;
+  c.kafka = {{"bootstrap.servers", kafka.bootstrap()}, {"session.timeout.ms", "6000"}};
+  StreamTopic topic;
+  topic.topic = "clicks";
+  topic.group = "clicks";
+  topic.format = format;
+  topic.fields = {{"user_id", "uid"}};
+  c.topics = {topic};
+  c.commit_rows = 64;
+  return c;
+}
+
+// The first feature of group "clicks" for `user` as of `as_of`, newest first (nullopt: null).
+inline std::optional<std::vector<Value>> NewestClicks(FeatureRepository& repo, int64_t user, int64_t as_of) {
+  const auto& clicks = **repo.FindGroup("clicks");
+  auto seq = repo.Read(clicks, std::vector<Value>{user}, {&clicks.features[0]}, as_of);
+  EXPECT_TRUE(seq.ok()) << seq.status().ToString();
+  return seq.ok() ? ListCell(*(*seq)[0], 0) : std::nullopt;
+}
 
 }  // namespace strata::testing

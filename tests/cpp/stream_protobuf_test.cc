@@ -233,29 +233,17 @@ TEST(KafkaStream, ConsumesProtobufMessages) {
   for (int i = 0; i < 200; ++i) kafka.Produce(std::to_string(i % 5), producer.Click(i % 5, t0 + i, i, /*confluent=*/true));
   kafka.Produce("x", "{\"uid\": 1, \"ts\": 1, \"item\": 1}");  // JSON on a Protobuf topic
   kafka.Flush();
-  StreamConfig c;
-  c.name = "proto";
-  c.kafka = {{"bootstrap.servers", kafka.bootstrap()}, {"session.timeout.ms", "6000"}};
-  StreamTopic topic;
-  topic.topic = "clicks";
-  topic.group = "clicks";
-  topic.format = "protobuf";
-  topic.fields = {{"user_id", "uid"}};
-  topic.proto_file = (dir.path() / "click.proto").string();
-  topic.proto_message = "shop.Click";
-  topic.confluent_framing = true;
-  c.topics = {topic};
-  c.commit_rows = 64;
+  StreamConfig c = testing::ClicksStream("proto", kafka, "protobuf");
+  c.topics[0].proto_file = (dir.path() / "click.proto").string();
+  c.topics[0].proto_message = "shop.Click";
+  c.topics[0].confluent_framing = true;
   std::atomic<bool> stop{false};
   auto s = KafkaStream::Open(*repo, c);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   ASSERT_TRUE((*s)->Run(stop, /*stop_at_end=*/true).ok());
   EXPECT_EQ((*s)->counters().rows.load(), 200u);
   EXPECT_EQ((*s)->counters().rejected.load(), 1u);
-  const auto& clicks = **repo->FindGroup("clicks");
-  auto seq = repo->Read(clicks, std::vector<Value>{int64_t{3}}, {&clicks.features[0]}, t0 + 1000);
-  ASSERT_TRUE(seq.ok());
-  auto events = ListCell(*(*seq)[0], 0);
+  auto events = testing::NewestClicks(*repo, 3, t0 + 1000);
   ASSERT_TRUE(events.has_value());
   EXPECT_EQ(events->size(), 40u);
   EXPECT_EQ(events->front(), Value(int64_t{198}));  // user 3's newest: item 198

@@ -323,14 +323,7 @@ TEST(KafkaStream, ConsumesExactlyOnceAndResumesFromTheStoredOffsets) {
   kafka.Produce("x", std::string(3000, '{'));
   kafka.Produce("x", "{\"uid\": 1, \"ts\": 1, \"item\": 1");  // truncated
   kafka.Flush();
-  StreamConfig c;
-  c.name = "t";
-  c.kafka = {{"bootstrap.servers", kafka.bootstrap()}, {"session.timeout.ms", "6000"}};
-  StreamTopic topic;
-  topic.topic = "clicks";
-  topic.group = "clicks";
-  topic.fields = {{"user_id", "uid"}};
-  c.topics = {topic};
+  StreamConfig c = testing::ClicksStream("t", kafka, "json");
   c.commit_rows = 100;
   c.max_batch_messages = 64;
   c.max_message_bytes = 2000;
@@ -381,18 +374,9 @@ TEST(KafkaStream, ConsumesAvroMessagesInTheConfluentFraming) {
   for (int i = 0; i < 200; ++i) kafka.Produce(std::to_string(i % 5), AvroClick(i % 5, t0 + i, i, /*confluent=*/true));
   kafka.Produce("x", "{\"uid\": 1, \"ts\": 1, \"item\": 1}");  // JSON on an Avro topic
   kafka.Flush();
-  StreamConfig c;
-  c.name = "avro";
-  c.kafka = {{"bootstrap.servers", kafka.bootstrap()}, {"session.timeout.ms", "6000"}};
-  StreamTopic topic;
-  topic.topic = "clicks";
-  topic.group = "clicks";
-  topic.format = "avro";
-  topic.fields = {{"user_id", "uid"}};
-  topic.avro_schema = kClickSchema;
-  topic.confluent_framing = true;
-  c.topics = {topic};
-  c.commit_rows = 64;
+  StreamConfig c = testing::ClicksStream("avro", kafka, "avro");
+  c.topics[0].avro_schema = kClickSchema;
+  c.topics[0].confluent_framing = true;
   std::atomic<bool> stop{false};
   auto s = KafkaStream::Open(*repo, c);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
@@ -400,10 +384,7 @@ TEST(KafkaStream, ConsumesAvroMessagesInTheConfluentFraming) {
   EXPECT_EQ((*s)->counters().rows.load(), 200u);
   EXPECT_EQ((*s)->counters().rejected.load(), 1u);
   EXPECT_EQ(OfflineRows(*repo, "clicks"), 200);
-  const auto& clicks = **repo->FindGroup("clicks");
-  auto seq = repo->Read(clicks, std::vector<Value>{int64_t{3}}, {&clicks.features[0]}, t0 + 1000);
-  ASSERT_TRUE(seq.ok());
-  auto events = ListCell(*(*seq)[0], 0);
+  auto events = testing::NewestClicks(*repo, 3, t0 + 1000);
   ASSERT_TRUE(events.has_value());
   EXPECT_EQ(events->size(), 40u);
   EXPECT_EQ(events->front(), Value(int64_t{198}));  // user 3's newest: item 198

@@ -5,12 +5,12 @@
 #include <google/protobuf/descriptor_database.h>
 #include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/message.h>
-#include <google/protobuf/stubs/logging.h>
 
 #include <cstdint>
-#include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+
+#include "strata/ingest/protobuf_logging.h"
 
 namespace strata {
 
@@ -169,11 +169,7 @@ struct ProtobufRowDecoder::ProtoState {
 Result<std::unique_ptr<ProtobufRowDecoder>> ProtobufRowDecoder::Make(const std::string& proto_file,
                                                                      const std::string& message_type, bool confluent_framing,
                                                                      std::unique_ptr<JsonRowDecoder> fields) {
-  // Protobuf logs every string field with invalid UTF-8 it parses (and rejects): a poison
-  // stream would flood stderr. The dead letters record them; keep only fatal logs.
-  pb::SetLogHandler([](pb::LogLevel level, const char* file, int line, const std::string& msg) {
-    if (level >= pb::LOGLEVEL_FATAL) fprintf(stderr, "[protobuf %s:%d] %s\n", file, line, msg.c_str());
-  });
+  KeepOnlyFatalProtobufLogs();  // a poison stream would log each message with invalid UTF-8
   auto s = std::make_unique<ProtoState>();
   const std::filesystem::path path(proto_file);
   std::error_code ec;

@@ -2,13 +2,13 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
-#include <google/protobuf/stubs/logging.h>
 #include <grpcpp/grpcpp.h>
 
 #include <cstdio>
 
 #include <thread>
 
+#include "strata/ingest/protobuf_logging.h"
 #include "strata/serving/grpc_service.h"
 #include "strata/serving/http_service.h"
 
@@ -17,11 +17,7 @@ namespace strata::serving {
 Result<std::unique_ptr<Server>> Server::Start(const ServeOptions& options) {
   if (options.grpc_address.empty() && options.http_address.empty())
     return Status::InvalidArgument("nothing to serve: give --grpc, --http or both");
-  // A client can send invalid UTF-8 in a string field on every request; protobuf would log
-  // each (an unbounded stderr stream). The request is refused either way; keep only fatal logs.
-  google::protobuf::SetLogHandler([](google::protobuf::LogLevel level, const char* file, int line, const std::string& msg) {
-    if (level >= google::protobuf::LOGLEVEL_FATAL) fprintf(stderr, "[protobuf %s:%d] %s\n", file, line, msg.c_str());
-  });
+  KeepOnlyFatalProtobufLogs();  // a client can send invalid UTF-8 on every request
   std::unique_ptr<Server> s(new Server());
   STRATA_ASSIGN_OR_RETURN(s->core_, FeatureServer::Open(options.repo, options.server));
   const int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));

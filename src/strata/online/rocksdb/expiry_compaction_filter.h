@@ -24,6 +24,10 @@ struct GroupRetention {
   int32_t max_length = 0;  // sequence groups: events kept per key
 };
 
+inline GroupRetention RetentionOf(const FeatureGroupDef& g) {
+  return GroupRetention{g.kind, g.Lifetime().value_or(0), g.history, g.max_length};
+}
+
 using RetentionMap = std::unordered_map<uint32_t, GroupRetention>;
 
 // The policies shared by the store and its compaction filters.

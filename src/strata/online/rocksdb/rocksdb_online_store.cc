@@ -339,9 +339,7 @@ Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t las
       continue;
     }
     // The batch's events of this key, trimmed among themselves, as one merge operand.
-    const GroupRetention retention{GroupKind::kSequence, st.group->Lifetime().value_or(0), st.group->history,
-                                   st.group->max_length};
-    EncodeTrimmedSequence(&st.new_events, TrimAt(retention, now), &value);
+    EncodeTrimmedSequence(&st.new_events, TrimAt(RetentionOf(*st.group), now), &value);
     if (!value.empty()) STRATA_RETURN_NOT_OK(FromRocks(batch.Merge(sequence_, key, value), "writing online sequence"));
   }
   STRATA_RETURN_NOT_OK(FromRocks(
@@ -552,7 +550,7 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> RocksOnlineStore::Read(const 
 
 void RocksOnlineStore::SetGroups(const std::vector<FeatureGroupDef>& groups) {
   auto map = std::make_shared<RetentionMap>();
-  for (const auto& g : groups) (*map)[g.id] = GroupRetention{g.kind, g.Lifetime().value_or(0), g.history, g.max_length};
+  for (const auto& g : groups) (*map)[g.id] = RetentionOf(g);
   policies_->Set(std::move(map));
 }
 

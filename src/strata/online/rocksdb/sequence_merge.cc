@@ -42,15 +42,17 @@ bool DecodeAll(const rocksdb::Slice* base, const auto& operands, std::vector<L::
 
 }  // namespace
 
+SequenceTrim SequenceMergeOperator::TrimFor(const rocksdb::Slice& key) const {
+  const auto map = policies_->Get();
+  auto it = map->find(L::GroupOf({key.data(), key.size()}));
+  return it != map->end() ? TrimAt(it->second, NowMicros()) : SequenceTrim{};
+}
+
 bool SequenceMergeOperator::FullMergeV2(const MergeOperationInput& in, MergeOperationOutput* out) const {
   std::vector<L::SequenceEvent> events;
   if (!DecodeAll(in.existing_value, in.operand_list, &events)) return false;  // RocksDB reports corruption
-  SequenceTrim trim;  // a group the store does not know (dropped): merged, not trimmed
-  const auto map = policies_->Get();
-  auto it = map->find(L::GroupOf({in.key.data(), in.key.size()}));
-  if (it != map->end()) trim = TrimAt(it->second, NowMicros());
   out->new_value.clear();
-  EncodeTrimmedSequence(&events, trim, &out->new_value);
+  EncodeTrimmedSequence(&events, TrimFor(in.key), &out->new_value);
   return true;
 }
 
@@ -60,12 +62,8 @@ bool SequenceMergeOperator::PartialMergeMulti(const rocksdb::Slice& key, const s
   // superset of what the full merge keeps: safe, and it bounds the operand's size.
   std::vector<L::SequenceEvent> events;
   if (!DecodeAll(nullptr, operands, &events)) return false;
-  SequenceTrim trim;
-  const auto map = policies_->Get();
-  auto it = map->find(L::GroupOf({key.data(), key.size()}));
-  if (it != map->end()) trim = TrimAt(it->second, NowMicros());
   new_value->clear();
-  EncodeTrimmedSequence(&events, trim, new_value);
+  EncodeTrimmedSequence(&events, TrimFor(key), new_value);
   return true;
 }
 

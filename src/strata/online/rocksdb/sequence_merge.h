@@ -45,6 +45,9 @@ class SequenceMergeOperator final : public rocksdb::MergeOperator {
   const char* Name() const override { return "strata.SequenceMergeOperator"; }
 
  private:
+  // The trimming of the key's group now; none for a group the store does not know (dropped).
+  SequenceTrim TrimFor(const rocksdb::Slice& key) const;
+
   std::shared_ptr<RetentionPolicies> policies_;
 };
 
