@@ -116,15 +116,23 @@ def _kill_restart_and_check(tmp_path, strata_bin, kafka, events, kills, jitter=0
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
 
+    _assert_exactly_once(repo, events)
+
+
+def _assert_exactly_once(repo, events, pushed=(), users=range(USERS)):
+    """Both stores hold events 0..events-1 (item_id is the event's number) and the `pushed`
+    item ids exactly once, and every user's online sequence equals its offline events."""
     with strata.open(repo, read_only=True) as store:
         offline = store.scan("user_clicks").read_all()
-        # Every event exactly once (item_id is the event's number), with one write_seq each.
-        assert offline.num_rows == events
+        # Every event exactly once, with one write_seq each.
+        total = events + len(pushed)
+        assert offline.num_rows == total
         items = offline["item_id"].to_numpy()
-        assert len(set(items.tolist())) == events and int(items.sum()) == events * (events - 1) // 2
-        assert len(set(offline["write_seq"].to_pylist())) == events
+        assert len(set(items.tolist())) == total
+        assert int(items.sum()) == events * (events - 1) // 2 + sum(pushed)
+        assert len(set(offline["write_seq"].to_pylist())) == total
         # The online sequences equal the offline events, newest first, per user.
-        online = store.get_online("user_clicks", list(range(USERS)), ["item_id"])
+        online = store.get_online("user_clicks", list(users), ["item_id"])
         by_user = {}
         for u, t, item in zip(offline["user_id"].to_pylist(), offline["ts"].to_pylist(), offline["item_id"].to_pylist()):
             by_user.setdefault(u, []).append((t, item))
@@ -135,3 +143,65 @@ def _kill_restart_and_check(tmp_path, strata_bin, kafka, events, kills, jitter=0
     dead = (repo / ".strata" / "stream-rejected.jsonl").read_text().splitlines()
     assert len(dead) >= POISON and all('"partition"' in line and '"offset"' in line for line in dead)
     assert len({(re.search(r'"offset":(\d+)', d).group(1), re.search(r'"partition":(\d+)', d).group(1)) for d in dead}) == POISON
+
+
+def _metric(port, name):
+    try:
+        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
+    except OSError:
+        return None
+    m = re.search(rf"^{name} (\S+)", text, re.M)
+    return float(m.group(1)) if m else None
+
+
+def test_serve_consumes_a_stream_into_what_it_serves_across_a_sigkill(tmp_path, strata_bin, kafka):
+    """`strata serve --stream`: streamed events are served by the same process, pushes join the
+    stream's write pipeline, and a SIGKILL mid-stream loses and duplicates nothing."""
+    repo = tmp_path / "repo"
+    subprocess.run([strata_bin, "init", str(repo), "--example"], check=True, capture_output=True)
+    subprocess.run([strata_bin, "apply", "--repo", str(repo)], check=True, capture_output=True)
+    config = _config(tmp_path, kafka)
+
+    def start():
+        proc = subprocess.Popen([strata_bin, "serve", "--repo", str(repo), "--grpc", "", "--http", "127.0.0.1:0",
+                                 "--stream", str(config)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = proc.stdout.readline()
+        m = re.search(r"HTTP on port (\d+)", line)
+        assert m and "streaming" in line, line + proc.stderr.read()
+        return proc, m.group(1)
+
+    proc, port = start()
+    deadline = time.time() + 60
+    while _rows_written(port) < 30_000 and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+    proc, port = start()
+    remote = strata.connect(f"127.0.0.1:{port}")
+    now = int(time.time() * 1e6)
+    pushed = [10**9 + i for i in range(30)]
+    for chunk in range(3):  # while the stream goes on
+        remote.push("user_clicks", [{"user_id": USERS + i % 3, "ts": now + i, "item_id": pushed[i], "dwell_ms": 1}
+                                    for i in range(chunk * 10, chunk * 10 + 10)])
+    # Caught up: nothing behind, and no row written for a second.
+    deadline, last, since = time.time() + 120, -1, time.time()
+    while time.time() < deadline:
+        rows = _rows_written(port)
+        if rows != last:
+            last, since = rows, time.time()
+        elif rows > 0 and _metric(port, "strata_stream_consumer_lag") == 0 and time.time() - since > 1:
+            break
+        time.sleep(0.05)
+    assert _metric(port, "strata_stream_pushed_rows_total") == 30
+    assert _metric(port, "strata_stream_running") == 1
+    served = remote.get_online("user_clicks", list(range(USERS + 3)), ["item_id"])
+    assert served.column("item_id").to_pylist()[USERS:] == [
+        [pushed[i] for i in reversed(range(u, 30, 3))] for u in range(3)]
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+
+    _assert_exactly_once(repo, 100_000, pushed, users=range(USERS + 3))
+    with strata.open(repo, read_only=True) as store:  # what was served is what the store holds
+        assert served.equals(store.get_online("user_clicks", list(range(USERS + 3)), ["item_id"]))

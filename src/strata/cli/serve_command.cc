@@ -1,6 +1,7 @@
-// `strata serve [--repo DIR] [--grpc HOST:PORT] [--http HOST:PORT] [--threads N]`
+// `strata serve [--repo DIR] [--grpc HOST:PORT] [--http HOST:PORT] [--threads N] [--stream stream.yaml]`
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <iostream>
 
@@ -31,6 +32,9 @@ Command AddServeCommand(CLI::App& parent) {
   app->add_option("--log-features", args->log_features,
                   "Log served features to the _feature_log table: on, off, or as strata.yaml's serving.log_features says")
       ->check(CLI::IsMember({"on", "off", "config"}))->capture_default_str();
+  app->add_option("--stream", args->serve.stream_config,
+                  "Also consume the Kafka stream this file configures (as `strata stream --config`) into the served store; "
+                  "pushes then join its write pipeline (docs/streaming.md)");
   app->add_option("--grace", args->grace_seconds, "Seconds in-flight requests get to finish at shutdown")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   return {app, [args]() -> int {
@@ -43,6 +47,9 @@ Command AddServeCommand(CLI::App& parent) {
             serving::ServeOptions options = args->serve;
             options.server.limits.max_keys = args->max_keys;
             if (args->log_features != "config") options.server.log_features = args->log_features == "on";
+            // A stream that stops with an error stops the server too (exit 1), so that a
+            // supervisor restarts both rather than serving ever staler features.
+            options.server.on_stream_failure = [](const Status&) { kill(getpid(), SIGTERM); };
             auto server = serving::Server::Start(options);
             if (!server.ok())
               return Fail("serve", server.status(),
@@ -51,12 +58,21 @@ Command AddServeCommand(CLI::App& parent) {
             std::cout << "strata serve: repository " << options.repo;
             if (s.grpc_port()) std::cout << ", gRPC on port " << s.grpc_port();
             if (s.http_port()) std::cout << ", HTTP on port " << s.http_port();
-            std::cout << ", feature logging " << (s.core().logging_by_default() ? "on" : "off (per request)") << std::endl;
+            std::cout << ", feature logging " << (s.core().logging_by_default() ? "on" : "off (per request)");
+            if (auto* stream = s.core().stream()) {
+              std::cout << ", streaming " << options.stream_config;
+              if (stream->recovered_rows() > 0)
+                std::cout << " (recovered " << stream->recovered_rows() << " rows offline left pending by the last run)";
+            }
+            std::cout << std::endl;
             int sig = 0;
             sigwait(&stop, &sig);
-            std::cout << "strata serve: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
-                      << ": finishing requests in flight and flushing the feature log" << std::endl;
+            const Status stream_failure = s.core().stream_status();
+            if (stream_failure.ok())
+              std::cout << "strata serve: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
+                        << ": finishing requests in flight and flushing the feature log" << std::endl;
             Status st = s.Shutdown(std::chrono::milliseconds(static_cast<int64_t>(args->grace_seconds * 1000)));
+            if (!stream_failure.ok()) return Fail("serve", stream_failure);
             if (!st.ok()) return Fail("serve", st);
             std::cout << "strata serve: stopped (" << s.core().logger()->rows_written() << " feature-log rows written, "
                       << s.core().logger()->dropped() << " dropped)" << std::endl;

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "strata/core/time.h"
@@ -141,10 +142,29 @@ class KafkaStream::Impl {
           std::all_of(partitions_.begin(), partitions_.end(), [](const auto& p) { return p.second.eof; }))
         break;
     }
-    STRATA_RETURN_NOT_OK(Timed([&] { return writer_->CommitOffline(); }));
-    counters_.offline_commits = writer_->offline_commits();
+    STRATA_RETURN_NOT_OK(CommitOffline());
     counters_.last_write_micros = NowMicros();
     return Status::OK();
+  }
+
+  Status CommitOffline() {
+    std::lock_guard lock(write_mu_);
+    STRATA_RETURN_NOT_OK(Timed([&] { return writer_->CommitOffline(); }));
+    counters_.offline_commits = writer_->offline_commits();
+    return Status::OK();
+  }
+
+  Result<uint64_t> Push(const FeatureGroupDef& group, std::span<const FeatureRow> rows) {
+    std::lock_guard lock(write_mu_);
+    Status st = writer_->Stage(group, rows);
+    if (st.ok()) st = Timed([&] { return writer_->Write({}); });
+    if (!st.ok()) {
+      writer_->DiscardStaged();  // a bad key in the request: none of its rows were written
+      return st;
+    }
+    counters_.pushed_rows += rows.size();
+    counters_.offline_commits = writer_->offline_commits();
+    return repo_.last_write_seq();
   }
 
   std::string RenderMetrics() const {
@@ -158,6 +178,8 @@ class KafkaStream::Impl {
     counter("strata_stream_batches_total", "Online writes (one per poll batch).", counters_.batches.load());
     counter("strata_stream_offline_commits_total", "Offline (Iceberg) commits.", counters_.offline_commits.load());
     counter("strata_stream_rebalances_total", "Partition assignments and revocations.", counters_.rebalances.load());
+    counter("strata_stream_pushed_rows_total", "Rows pushed to the server and written through the stream's pipeline.",
+            counters_.pushed_rows.load());
     out += "# HELP strata_stream_write_seconds_total Time spent writing the stores.\n# TYPE strata_stream_write_seconds_total counter\n";
     out += "strata_stream_write_seconds_total " + std::to_string(counters_.write_micros.load() / 1e6) + "\n";
     out += "# HELP strata_stream_consumer_lag Messages behind the ends of the assigned partitions.\n# TYPE strata_stream_consumer_lag gauge\n";
@@ -215,7 +237,10 @@ class KafkaStream::Impl {
   Status Process(const std::vector<rd_kafka_message_t*>& batch) {
     std::map<std::string, std::string> positions;
     std::vector<int64_t> timestamps;
-    std::vector<FeatureRow> rows;
+    // Decoded first, staged and written under the writer's lock at the end: pushes from
+    // another thread (a server running this stream) wait for one write, not for the decoding.
+    std::vector<std::pair<const FeatureGroupDef*, FeatureRow>> decoded;
+    decoded.reserve(batch.size());
     uint64_t consumed = 0, rejected = 0;
     FeatureRow row;
     std::string reason;
@@ -247,7 +272,8 @@ class KafkaStream::Impl {
         ok = t->second.decoder->Decode(std::string_view(static_cast<const char*>(m->payload), m->len), &row, &reason);
       }
       if (ok) {
-        STRATA_RETURN_NOT_OK(writer_->Stage(*t->second.group, std::span<const FeatureRow>(&row, 1)));
+        decoded.emplace_back(t->second.group, std::move(row));
+        row = FeatureRow{};
         if (ts > 0) timestamps.push_back(ts);
       } else {
         ++rejected;
@@ -262,8 +288,19 @@ class KafkaStream::Impl {
     if (positions.empty()) return Status::OK();
     if (dead_letter_file_) std::fflush(dead_letter_file_);
     if (dead_letter_producer_) rd_kafka_flush(dead_letter_producer_, 30'000);
-    const int64_t staged = writer_->staged_rows();
-    STRATA_RETURN_NOT_OK(Timed([&] { return writer_->Write(positions); }));
+    const auto staged = static_cast<int64_t>(decoded.size());
+    {
+      std::lock_guard lock(write_mu_);
+      // Runs of one group staged at once, in message order (write_seq follow it).
+      for (size_t i = 0; i < decoded.size();) {
+        size_t j = i;
+        std::vector<FeatureRow> run;
+        for (; j < decoded.size() && decoded[j].first == decoded[i].first; ++j) run.push_back(std::move(decoded[j].second));
+        STRATA_RETURN_NOT_OK(writer_->Stage(*decoded[i].first, run));
+        i = j;
+      }
+      STRATA_RETURN_NOT_OK(Timed([&] { return writer_->Write(positions); }));
+    }
     const int64_t now_ms = NowMicros() / 1000;
     for (const int64_t ts : timestamps) {
       const double ms = static_cast<double>(std::max<int64_t>(0, now_ms - ts));
@@ -320,7 +357,9 @@ class KafkaStream::Impl {
     const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       std::map<std::string, std::string> stored;
+      std::unique_lock lock(self->write_mu_);
       auto positions = self->writer_->Positions("kafka/");
+      lock.unlock();
       if (positions.ok()) stored = std::move(*positions);
       else self->rebalance_error_ = positions.status();
       for (int i = 0; i < parts->cnt; ++i) {
@@ -334,7 +373,7 @@ class KafkaStream::Impl {
       if (cooperative) rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, parts));
       else rd_kafka_assign(rk, parts);
     } else {
-      Status st = self->Timed([&] { return self->writer_->CommitOffline(); });
+      Status st = self->CommitOffline();
       if (!st.ok() && self->rebalance_error_.ok()) self->rebalance_error_ = st;
       for (int i = 0; i < parts->cnt; ++i) self->partitions_.erase({parts->elems[i].topic, parts->elems[i].partition});
       if (cooperative) rd_kafka_error_destroy(rd_kafka_incremental_unassign(rk, parts));
@@ -344,6 +383,8 @@ class KafkaStream::Impl {
 
   FeatureRepository& repo_;
   StreamConfig config_;
+  // The writer has one user at a time: the consuming thread, or a push (see Push).
+  std::mutex write_mu_;
   std::unique_ptr<StreamWriter> writer_;
   std::map<std::string, TopicState> topics_;
   std::map<std::pair<std::string, int32_t>, PartitionState> partitions_;
@@ -366,6 +407,9 @@ Result<std::unique_ptr<KafkaStream>> KafkaStream::Open(FeatureRepository& repo, 
 
 Status KafkaStream::Run(const std::atomic<bool>& stop, bool stop_at_end) { return impl_->Run(stop, stop_at_end); }
 std::string KafkaStream::RenderMetrics() const { return impl_->RenderMetrics(); }
+Result<uint64_t> KafkaStream::Push(const FeatureGroupDef& group, std::span<const FeatureRow> rows) {
+  return impl_->Push(group, rows);
+}
 uint64_t KafkaStream::recovered_rows() const { return impl_->recovered_rows(); }
 
 }  // namespace strata

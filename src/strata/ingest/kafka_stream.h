@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "strata/core/status.h"
@@ -27,6 +28,7 @@ struct StreamCounters {
   std::atomic<uint64_t> write_micros{0};   // time spent in online writes (and offline commits)
   std::atomic<int64_t> lag{0};             // messages behind the partitions' ends (last known)
   std::atomic<uint64_t> rebalances{0};
+  std::atomic<uint64_t> pushed_rows{0};    // rows written through Push (not from Kafka)
   std::atomic<int64_t> first_message_micros{0};  // when the first message arrived (0: none yet)
   std::atomic<int64_t> last_write_micros{0};     // when the last write finished
 };
@@ -39,6 +41,12 @@ class KafkaStream {
   // Consumes until `stop` is set, or, with `stop_at_end`, until every assigned partition is
   // at its end. Commits offline before returning.
   Status Run(const std::atomic<bool>& stop, bool stop_at_end);
+
+  // Writes rows that did not come from Kafka (a server's pushes) through the stream's own
+  // pipeline: online at once, offline with the stream's next commit, exactly once across a
+  // crash like the stream's rows. Safe while Run goes on in another thread (a write at a time).
+  // Returns the last write_seq assigned.
+  Result<uint64_t> Push(const FeatureGroupDef& group, std::span<const FeatureRow> rows);
 
   const StreamCounters& counters() const { return counters_; }
   // Prometheus text: the counters, lag, and the event-to-servable latency histogram.

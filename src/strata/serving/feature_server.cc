@@ -32,10 +32,36 @@ Result<std::unique_ptr<FeatureServer>> FeatureServer::Open(const std::string& re
   STRATA_ASSIGN_OR_RETURN(server->logger_,
                           FeatureLogger::Start(server->repo_->offline_options(), server->options_.logger));
   server->id_prefix_ = fmt::format("{:x}-{:x}-", NowMicros(), static_cast<uint32_t>(getpid()));
+  if (server->options_.stream) STRATA_RETURN_NOT_OK(server->StartStream());
   return server;
 }
 
-FeatureServer::~FeatureServer() = default;
+FeatureServer::~FeatureServer() { (void)StopStream(); }
+
+Status FeatureServer::StartStream() {
+  auto stream = KafkaStream::Open(*repo_, *options_.stream);
+  if (!stream.ok()) return stream.status().WithContext("--stream");
+  stream_ = std::move(*stream);
+  stream_running_ = true;
+  stream_thread_ = std::thread([this] {
+    Status st = stream_->Run(stream_stop_, /*stop_at_end=*/false);
+    {
+      std::lock_guard lock(stream_mu_);
+      stream_status_ = st;
+    }
+    stream_running_ = false;
+    if (!st.ok() && options_.on_stream_failure) options_.on_stream_failure(st);
+  });
+  return Status::OK();
+}
+
+// Run commits the stream's pending rows (and pushed ones) offline before it returns.
+Status FeatureServer::StopStream() {
+  if (!stream_thread_.joinable()) return Status::OK();
+  stream_stop_ = true;
+  stream_thread_.join();
+  return stream_status();
+}
 
 std::string FeatureServer::NewRequestId() {
   return id_prefix_ + std::to_string(next_request_.fetch_add(1, std::memory_order_relaxed));
@@ -100,7 +126,12 @@ Status FeatureServer::Push(const v1::PushRequest& request, v1::PushResponse* res
     STRATA_ASSIGN_OR_RETURN(DecodedPush push, DecodePush(repo_->definition(), request, options_.max_push_rows));
     std::lock_guard lock(push_mu_);
     if (draining_) return Status::FailedPrecondition("the server is shutting down; push again to another replica");
-    STRATA_ASSIGN_OR_RETURN(uint64_t last, repo_->Write(*push.group, push.rows));
+    uint64_t last;
+    if (stream_) {
+      STRATA_ASSIGN_OR_RETURN(last, stream_->Push(*push.group, push.rows));
+    } else {
+      STRATA_ASSIGN_OR_RETURN(last, repo_->Write(*push.group, push.rows));
+    }
     response->set_rows_written(push.rows.size());
     response->set_last_write_seq(last);
     metrics_.RecordPushedRows(static_cast<int64_t>(push.rows.size()));
@@ -116,7 +147,9 @@ Status FeatureServer::Drain() {
     std::lock_guard lock(push_mu_);
     draining_ = true;
   }
-  return logger_->Stop();
+  Status stream = StopStream();
+  Status log = logger_->Stop();
+  return stream.ok() ? log : stream;
 }
 
 std::string FeatureServer::RenderMetrics() {
@@ -148,6 +181,11 @@ std::string FeatureServer::RenderMetrics() {
   AppendSample("strata_feature_log_rows_total", "", static_cast<double>(logger_->rows_written()), &out);
   AppendMetricHeader("strata_feature_log_errors_total", "counter", "Feature-log writes that failed.", &out);
   AppendSample("strata_feature_log_errors_total", "", static_cast<double>(logger_->errors()), &out);
+  if (stream_) {
+    AppendMetricHeader("strata_stream_running", "gauge", "1 while the stream consumed by this server runs, 0 once it stopped.", &out);
+    AppendSample("strata_stream_running", "", stream_running_ ? 1.0 : 0.0, &out);
+    out += stream_->RenderMetrics();
+  }
   return out;
 }
 

@@ -1,14 +1,20 @@
 #pragma once
 // The transport-independent core of `strata serve`: GetFeatures, Push and the metrics page,
-// over one open feature repository. Thread-safe: reads run concurrently; pushes are
-// serialized (the repository has one writer). The gRPC and HTTP front ends call into it.
+// over one open feature repository, and optionally a Kafka stream into it. Thread-safe: reads
+// run concurrently; writes (pushes, the stream's batches) are serialized (the repository has
+// one writer). The gRPC and HTTP front ends call into it.
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 
 #include "strata/core/status.h"
+#include "strata/ingest/kafka_stream.h"
+#include "strata/ingest/stream_config.h"
 #include "strata/serving/feature_logger.h"
 #include "strata/serving/read_plan.h"
 #include "strata/serving/serving_metrics.h"
@@ -23,6 +29,12 @@ struct FeatureServerOptions {
   // Feature logging: nullopt = as strata.yaml says (serving.log_features).
   std::optional<bool> log_features;
   FeatureLoggerOptions logger;
+  // A Kafka stream consumed in this process (`strata serve --stream`), into the store it
+  // serves: streamed rows are servable as soon as they are written. Pushes then go through
+  // the stream's writer (one write pipeline, exactly once for both).
+  std::optional<StreamConfig> stream;
+  // Called on the stream's thread when the stream stops with an error (serving goes on).
+  std::function<void(const Status&)> on_stream_failure;
 };
 
 class FeatureServer {
@@ -40,8 +52,16 @@ class FeatureServer {
     metrics_.RecordRequest(method, transport, Outcome::kInvalidArgument, 0.0, 0);
   }
 
-  // Flushes the feature log and stops taking pushes; reads keep working.
+  // Stops taking pushes, stops the stream (committing its rows offline) and flushes the
+  // feature log; reads keep working.
   Status Drain();
+
+  // The stream consumed in this process, if any, and how it stopped (OK while it runs).
+  KafkaStream* stream() { return stream_.get(); }
+  Status stream_status() const {
+    std::lock_guard lock(stream_mu_);
+    return stream_status_;
+  }
 
   FeatureRepository& repository() { return *repo_; }
   FeatureLogger* logger() { return logger_.get(); }
@@ -50,6 +70,8 @@ class FeatureServer {
  private:
   FeatureServer(std::unique_ptr<FeatureRepository> repo, FeatureServerOptions options)
       : repo_(std::move(repo)), options_(std::move(options)) {}
+  Status StartStream();
+  Status StopStream();
   Status DoGetFeatures(const v1::GetFeaturesRequest& request, v1::GetFeaturesResponse* response, int64_t* keys);
   std::string NewRequestId();
 
@@ -62,6 +84,12 @@ class FeatureServer {
   bool draining_ = false;
   std::string id_prefix_;
   std::atomic<uint64_t> next_request_ = 1;
+  std::unique_ptr<KafkaStream> stream_;
+  std::thread stream_thread_;
+  std::atomic<bool> stream_stop_{false};
+  std::atomic<bool> stream_running_{false};
+  mutable std::mutex stream_mu_;
+  Status stream_status_;
 };
 
 }  // namespace strata::serving

@@ -8,6 +8,7 @@
 
 #include <thread>
 
+#include "strata/core/file_io.h"
 #include "strata/ingest/protobuf_logging.h"
 #include "strata/serving/grpc_service.h"
 #include "strata/serving/http_service.h"
@@ -19,7 +20,13 @@ Result<std::unique_ptr<Server>> Server::Start(const ServeOptions& options) {
     return Status::InvalidArgument("nothing to serve: give --grpc, --http or both");
   KeepOnlyFatalProtobufLogs();  // a client can send invalid UTF-8 on every request
   std::unique_ptr<Server> s(new Server());
-  STRATA_ASSIGN_OR_RETURN(s->core_, FeatureServer::Open(options.repo, options.server));
+  FeatureServerOptions server_options = options.server;
+  if (!options.stream_config.empty()) {
+    auto text = ReadFileToString(options.stream_config);
+    if (!text.ok()) return Status::InvalidArgument("--stream: " + text.status().message());
+    STRATA_ASSIGN_OR_RETURN(server_options.stream, ParseStreamConfig(*text, options.stream_config));
+  }
+  STRATA_ASSIGN_OR_RETURN(s->core_, FeatureServer::Open(options.repo, std::move(server_options)));
   const int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
   if (!options.grpc_address.empty()) {
     STRATA_RETURN_NOT_OK(ParseHostPort(options.grpc_address, "--grpc").status());

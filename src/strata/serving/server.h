@@ -23,6 +23,7 @@ struct ServeOptions {
   std::string grpc_address = "127.0.0.1:6566";  // empty: no gRPC; port 0: any free port
   std::string http_address = "127.0.0.1:6567";  // empty: no HTTP
   int threads = 0;                              // request threads per transport; 0 = cores
+  std::string stream_config;                    // a stream.yaml to consume in this process (docs/streaming.md)
   FeatureServerOptions server;
 };
 

@@ -5,6 +5,7 @@
 
 #include <arrow/type_fwd.h>
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <span>
@@ -78,9 +79,12 @@ class FeatureRepository {
   Result<OfflineStore*> offline();
   // Where the offline store lives (for components that open their own handle on it).
   OfflineStoreOptions offline_options() const;
-  uint64_t last_write_seq() const { return next_write_seq_ - 1; }
+  uint64_t last_write_seq() const { return next_write_seq_.load(std::memory_order_acquire) - 1; }
   // Called by writers once `seq` is durable in either store: it is never assigned again.
-  void AdvanceWriteSeq(uint64_t seq) { next_write_seq_ = std::max(next_write_seq_, seq + 1); }
+  // (Writers take turns; the atomic is for readers such as a metrics page on another thread.)
+  void AdvanceWriteSeq(uint64_t seq) {
+    if (seq + 1 > next_write_seq_.load(std::memory_order_relaxed)) next_write_seq_.store(seq + 1, std::memory_order_release);
+  }
   // Rows replayed online by the reconciliation at Open (0 normally).
   uint64_t reconciled_rows() const { return reconciled_rows_; }
 
@@ -97,7 +101,7 @@ class FeatureRepository {
   RepoDefinition definition_;
   std::unique_ptr<OnlineStore> online_;
   std::unique_ptr<OfflineStore> offline_;
-  uint64_t next_write_seq_ = 1;
+  std::atomic<uint64_t> next_write_seq_{1};
   uint64_t reconciled_rows_ = 0;
 
  public:

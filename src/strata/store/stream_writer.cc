@@ -104,6 +104,14 @@ Status StreamWriter::Stage(const FeatureGroupDef& group, std::span<const Feature
   return Status::OK();
 }
 
+void StreamWriter::DiscardStaged() {
+  for (auto& [name, s] : staged_) {
+    s.online.clear();
+    s.pending_rows.clear();
+  }
+  staged_rows_ = 0;
+}
+
 Status StreamWriter::Write(const std::map<std::string, std::string>& positions) {
   if (staged_rows_ == 0 && positions.empty()) return Status::OK();
   std::vector<MetadataEntry> metadata;

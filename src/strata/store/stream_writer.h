@@ -49,6 +49,8 @@ class StreamWriter {
   // Stages rows of `group` for the next Write (validating their keys).
   Status Stage(const FeatureGroupDef& group, std::span<const FeatureRow> rows);
   int64_t staged_rows() const { return staged_rows_; }
+  // Drops the staged rows (a Stage that failed halfway): the next Write does not see them.
+  void DiscardStaged();
 
   // Writes the staged rows online with `positions` (source position -> value, e.g. the next
   // offset of a partition) in one atomic batch; commits offline when due. Positions may be
