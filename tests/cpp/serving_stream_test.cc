@@ -181,7 +181,7 @@ TEST(StreamingServer, ABadStreamConfigurationStopsTheStartWithItsReason) {
   EXPECT_NE(s.status().message().find("no_such_group"), std::string::npos) << s.status().message();
   // Nor does a missing file start anything.
   o.server.stream.reset();
-  o.stream_config = (dir.path() / "missing.yaml").string();
+  o.stream = (dir.path() / "missing.yaml").string();
   s = Server::Start(o);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument);

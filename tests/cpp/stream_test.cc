@@ -303,6 +303,46 @@ topics:
   }
 }
 
+TEST(StreamConfig, StreamsOfStrataYamlAreNamedByTheirKeyAndPickedByName) {
+  TempDir dir;
+  auto repo = MakeRepo(dir, std::string(kDefs) + R"(streams:
+  clicks:
+    kafka: {bootstrap.servers: "k:9092"}
+    topics: [{topic: clicks, group: clicks, format: avro, schema: click.avsc}]
+    commit: {rows: 1000}
+  profiles:
+    kafka: {bootstrap.servers: "k:9092"}
+    topics: [{topic: profiles, group: profile}]
+)");
+  std::ofstream(dir.path() / "click.avsc") << kClickSchema;  // relative to strata.yaml's folder
+  auto one = LoadStreamConfig(dir.str(), "", "clicks");
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  EXPECT_EQ(one->name, "clicks");
+  EXPECT_EQ(one->commit_rows, 1000);
+  EXPECT_EQ(one->topics[0].avro_schema, kClickSchema);
+  EXPECT_EQ(LoadStreamConfig(dir.str(), "", "profiles")->topics[0].topic, "profiles");
+  // Several streams and no name, or an unknown name: the error lists them.
+  for (const std::string name : {"", "nope"}) {
+    auto r = LoadStreamConfig(dir.str(), "", name);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("clicks, profiles"), std::string::npos) << r.status().message();
+  }
+  // A mistake inside a stream names the stream and the line of strata.yaml.
+  const std::string path = (dir.path() / "strata.yaml").string();
+  auto bad = ParseRepoStreams("project: p\nstreams:\n  s1:\n    kafka: {bootstrap.servers: \"k:9092\"}\n    topics: [{topic: t}]\n", path);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("streams.s1"), std::string::npos) << bad.status().message();
+  EXPECT_NE(bad.status().message().find("strata.yaml:5"), std::string::npos) << bad.status().message();
+  bad = ParseRepoStreams("streams:\n  s1: {name: x, kafka: {bootstrap.servers: \"k:9092\"}, topics: [{topic: t, group: g}]}\n", path);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("named by its key"), std::string::npos) << bad.status().message();
+  // No streams: section: empty, and selecting one says so.
+  auto none = ParseRepoStreams("project: p\n", path);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  EXPECT_NE(SelectStream({}, "", path).status().message().find("no streams: section"), std::string::npos);
+}
+
 // --- KafkaStream against librdkafka's mock cluster ---
 
 TEST(KafkaStream, ConsumesExactlyOnceAndResumesFromTheStoredOffsets) {

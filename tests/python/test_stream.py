@@ -159,12 +159,19 @@ def test_serve_consumes_a_stream_into_what_it_serves_across_a_sigkill(tmp_path, 
     stream's write pipeline, and a SIGKILL mid-stream loses and duplicates nothing."""
     repo = tmp_path / "repo"
     subprocess.run([strata_bin, "init", str(repo), "--example"], check=True, capture_output=True)
+    # The stream defined in strata.yaml (`streams:`), checked by `strata apply`.
+    yaml = (repo / "strata.yaml").read_text()
+    stream = _config(tmp_path, kafka).read_text().replace("name: clicks\n", "")
+    (repo / "strata.yaml").write_text(yaml + "streams:\n  clicks:\n" + "".join(f"    {line}\n" for line in stream.splitlines())
+                                      .replace("group: user_clicks", "group: user_clickz"))
+    bad = subprocess.run([strata_bin, "apply", "--repo", str(repo)], capture_output=True, text=True)
+    assert bad.returncode == 2 and "streams.clicks: topic clicks writes group 'user_clickz'" in bad.stderr, bad.stderr
+    (repo / "strata.yaml").write_text((repo / "strata.yaml").read_text().replace("user_clickz", "user_clicks"))
     subprocess.run([strata_bin, "apply", "--repo", str(repo)], check=True, capture_output=True)
-    config = _config(tmp_path, kafka)
 
     def start():
         proc = subprocess.Popen([strata_bin, "serve", "--repo", str(repo), "--grpc", "", "--http", "127.0.0.1:0",
-                                 "--stream", str(config)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                 "--stream", "clicks"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = proc.stdout.readline()
         m = re.search(r"HTTP on port (\d+)", line)
         assert m and "streaming" in line, line + proc.stderr.read()

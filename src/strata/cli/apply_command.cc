@@ -1,9 +1,36 @@
 // `strata apply [--repo DIR] [--dry-run]`: validates strata.yaml and registers or evolves it.
 
+#include <filesystem>
+#include <set>
+
 #include "strata/cli/command.h"
+#include "strata/core/file_io.h"
+#include "strata/core/repo_yaml.h"
+#include "strata/ingest/stream_config.h"
 #include "strata/store/feature_repository.h"
 
 namespace strata::cli {
+
+namespace {
+
+// strata.yaml's streams: parse, and name groups it defines (a mistake is found at apply, not
+// when the stream starts).
+Status CheckStreams(const std::string& repo) {
+  const std::string path = (std::filesystem::path(repo) / kRepoYamlFile).string();
+  auto text = ReadFileToString(path);
+  if (!text.ok()) return Status::OK();  // Apply reports it
+  auto def = ParseRepoYaml(*text, path);
+  if (!def.ok()) return Status::OK();  // Apply reports it, with its line
+  STRATA_ASSIGN_OR_RETURN(auto streams, ParseRepoStreams(*text, path));
+  for (const auto& s : streams)
+    for (const auto& t : s.topics)
+      if (!def->FindGroup(t.group))
+        return Status::InvalidArgument(path + ": streams." + s.name + ": topic " + t.topic + " writes group '" + t.group +
+                                       "', which strata.yaml does not define");
+  return Status::OK();
+}
+
+}  // namespace
 
 Command AddApplyCommand(CLI::App& parent) {
   struct Args {
@@ -15,6 +42,8 @@ Command AddApplyCommand(CLI::App& parent) {
   app->add_option("--repo", args->repo, "Feature repository directory")->capture_default_str();
   app->add_flag("--dry-run", args->dry_run, "Print the plan without changing anything");
   return {app, [args]() -> int {
+            Status streams = CheckStreams(args->repo);
+            if (!streams.ok()) return Fail("apply", streams, kExitUsageError);
             auto plan = FeatureRepository::Apply(args->repo, args->dry_run);
             if (!plan.ok()) return Fail("apply", plan.status());
             if (plan->changes.empty()) {

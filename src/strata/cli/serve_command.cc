@@ -32,9 +32,9 @@ Command AddServeCommand(CLI::App& parent) {
   app->add_option("--log-features", args->log_features,
                   "Log served features to the _feature_log table: on, off, or as strata.yaml's serving.log_features says")
       ->check(CLI::IsMember({"on", "off", "config"}))->capture_default_str();
-  app->add_option("--stream", args->serve.stream_config,
-                  "Also consume the Kafka stream this file configures (as `strata stream --config`) into the served store; "
-                  "pushes then join its write pipeline (docs/streaming.md)");
+  app->add_option("--stream", args->serve.stream,
+                  "Also consume a Kafka stream into the served store: a stream of strata.yaml's streams: by name, or a "
+                  "stream configuration file; pushes then join its write pipeline (docs/streaming.md)");
   app->add_option("--grace", args->grace_seconds, "Seconds in-flight requests get to finish at shutdown")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   return {app, [args]() -> int {
@@ -60,7 +60,7 @@ Command AddServeCommand(CLI::App& parent) {
             if (s.http_port()) std::cout << ", HTTP on port " << s.http_port();
             std::cout << ", feature logging " << (s.core().logging_by_default() ? "on" : "off (per request)");
             if (auto* stream = s.core().stream()) {
-              std::cout << ", streaming " << options.stream_config;
+              std::cout << ", streaming " << stream->name();
               if (stream->recovered_rows() > 0)
                 std::cout << " (recovered " << stream->recovered_rows() << " rows offline left pending by the last run)";
             }

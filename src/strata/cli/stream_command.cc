@@ -9,7 +9,6 @@
 #include <thread>
 
 #include "strata/cli/command.h"
-#include "strata/core/file_io.h"
 #include "strata/ingest/kafka_stream.h"
 #include "strata/serving/http_service.h"
 
@@ -19,14 +18,17 @@ Command AddStreamCommand(CLI::App& parent) {
   struct Args {
     std::string repo = ".";
     std::string config;
+    std::string name;
     std::string metrics;
     bool stop_at_end = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* app = parent.add_subcommand(
       "stream", "Consume Kafka topics into feature groups, exactly once into the online and offline stores (docs/streaming.md)");
-  app->add_option("--config", args->config, "Stream configuration (YAML: kafka properties, topics -> groups, commits)")
-      ->required();
+  app->add_option("--config", args->config,
+                  "Stream configuration file (YAML: kafka properties, topics -> groups, commits); default: a stream of "
+                  "strata.yaml's streams: section");
+  app->add_option("--name", args->name, "Which stream of strata.yaml's streams: to run (needed when it defines several)");
   app->add_option("--repo", args->repo, "Feature repository directory")->capture_default_str();
   app->add_option("--metrics", args->metrics, "Serve Prometheus metrics at HOST:PORT/metrics (port 0: any free port)");
   app->add_flag("--stop-at-end", args->stop_at_end, "Stop once every assigned partition is consumed to its end");
@@ -37,9 +39,10 @@ Command AddStreamCommand(CLI::App& parent) {
             sigaddset(&stop_signals, SIGINT);
             pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-            auto text = ReadFileToString(args->config);
-            if (!text.ok()) return Fail("stream", text.status(), kExitUsageError);
-            auto config = ParseStreamConfig(*text, args->config);
+            if (!args->config.empty() && !args->name.empty())
+              return Fail("stream", Status::InvalidArgument("--name picks a stream of strata.yaml; a --config file names its own"),
+                          kExitUsageError);
+            auto config = LoadStreamConfig(args->repo, args->config, args->name);
             if (!config.ok()) return Fail("stream", config.status(), kExitUsageError);
             auto repo = FeatureRepository::Open(args->repo);
             if (!repo.ok()) return Fail("stream", repo.status());
@@ -68,7 +71,7 @@ Command AddStreamCommand(CLI::App& parent) {
               sigwait(&stop_signals, &sig);
               stop = true;
             });
-            std::cout << "strata stream: " << config->topics.size() << " topic(s) into " << args->repo;
+            std::cout << "strata stream: " << config->name << ", " << config->topics.size() << " topic(s) into " << args->repo;
             if (metrics_port > 0) std::cout << ", metrics on port " << metrics_port;
             if ((*stream)->recovered_rows() > 0)
               std::cout << "; recovered " << (*stream)->recovered_rows() << " rows offline left pending by the last run";

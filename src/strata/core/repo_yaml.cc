@@ -165,7 +165,8 @@ Result<RepoDefinition> ParseRepoYaml(const std::string& text, const std::string&
   if (!root.IsMap()) return Status::InvalidArgument(source_name + ": expected a mapping with project, entities, feature_groups");
   RepoDefinition repo;
   try {
-    STRATA_RETURN_NOT_OK(ctx.CheckKeys(root, "", {"project", "online", "offline", "serving", "entities", "feature_groups"}));
+    // `streams:` (Kafka streams by name) is read by the ingest layer (ParseRepoStreams).
+    STRATA_RETURN_NOT_OK(ctx.CheckKeys(root, "", {"project", "online", "offline", "serving", "entities", "feature_groups", "streams"}));
     if (!root["project"]) return ctx.Error(root, "project", "missing key 'project'");
     STRATA_ASSIGN_OR_RETURN(repo.project, ctx.String(root["project"], "project"));
     if (const YAML::Node online = root["online"]) {

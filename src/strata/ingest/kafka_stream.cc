@@ -200,6 +200,7 @@ class KafkaStream::Impl {
   }
 
   uint64_t recovered_rows() const { return writer_->recovery().rows_committed_offline; }
+  const std::string& name() const { return config_.name; }
   StreamCounters counters_;
 
  private:
@@ -411,5 +412,6 @@ Result<uint64_t> KafkaStream::Push(const FeatureGroupDef& group, std::span<const
   return impl_->Push(group, rows);
 }
 uint64_t KafkaStream::recovered_rows() const { return impl_->recovered_rows(); }
+const std::string& KafkaStream::name() const { return impl_->name(); }
 
 }  // namespace strata

@@ -49,6 +49,8 @@ class KafkaStream {
   Result<uint64_t> Push(const FeatureGroupDef& group, std::span<const FeatureRow> rows);
 
   const StreamCounters& counters() const { return counters_; }
+  // The stream's name (its offsets and pending rows in the store are under it).
+  const std::string& name() const;
   // Prometheus text: the counters, lag, and the event-to-servable latency histogram.
   std::string RenderMetrics() const;
   // Rows recovered offline at start from a previous process's pending batches.

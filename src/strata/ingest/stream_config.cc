@@ -46,21 +46,25 @@ Result<int64_t> Millis(const std::string& path, const YAML::Node& node, const st
   return *d / 1000;
 }
 
-}  // namespace
-
-Result<StreamConfig> ParseStreamConfig(const std::string& text, const std::string& path) {
-  YAML::Node root;
+Result<YAML::Node> LoadYaml(const std::string& text, const std::string& path) {
   try {
-    root = YAML::Load(text);
+    return YAML::Load(text);
   } catch (const YAML::Exception& e) {
     return Status::InvalidArgument(path + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
   }
-  if (!root.IsMap()) return Status::InvalidArgument(path + ": expected a mapping with kafka: and topics:");
+}
+
+// One stream's mapping, from a stream.yaml (`in_repo` false) or strata.yaml's `streams:`
+// (true: its name is its key there, not a `name:`).
+Result<StreamConfig> ParseStreamNode(const YAML::Node& root, const std::string& path, bool in_repo) {
+  if (!root.IsMap()) return Bad(path, root, "expected a mapping with kafka: and topics:");
   StreamConfig c;
   for (const auto& kv : root) {
     const std::string key = kv.first.as<std::string>();
     const YAML::Node& v = kv.second;
-    if (key == "name") {
+    if (key == "name" && in_repo) {
+      return Bad(path, kv.first, "name: a stream of strata.yaml is named by its key under streams:");
+    } else if (key == "name") {
       STRATA_ASSIGN_OR_RETURN(c.name, Text(path, v, key));
       if (c.name.empty() || c.name.find('/') != std::string::npos) return Bad(path, v, "name: must be non-empty, without '/'");
     } else if (key == "kafka") {
@@ -176,10 +180,61 @@ Result<StreamConfig> ParseStreamConfig(const std::string& text, const std::strin
       return Bad(path, kv.first, "unknown key '" + key + "' (expected name, kafka, topics, commit, batch, max_message_bytes, dead_letter, start)");
     }
   }
-  if (c.topics.empty()) return Status::InvalidArgument(path + ": no topics: (expected a list of {topic: NAME, group: GROUP})");
-  if (!c.kafka.count("bootstrap.servers")) return Status::InvalidArgument(path + ": kafka: needs bootstrap.servers");
-  if (c.dead_letter_file.empty() && c.dead_letter_topic.empty()) return Status::InvalidArgument(path + ": dead_letter: needs file: or topic:");
+  if (c.topics.empty()) return Bad(path, root, "no topics: (expected a list of {topic: NAME, group: GROUP})");
+  if (!c.kafka.count("bootstrap.servers")) return Bad(path, root, "kafka: needs bootstrap.servers");
+  if (c.dead_letter_file.empty() && c.dead_letter_topic.empty()) return Bad(path, root, "dead_letter: needs file: or topic:");
   return c;
+}
+
+}  // namespace
+
+Result<StreamConfig> ParseStreamConfig(const std::string& text, const std::string& path) {
+  STRATA_ASSIGN_OR_RETURN(YAML::Node root, LoadYaml(text, path));
+  return ParseStreamNode(root, path, /*in_repo=*/false);
+}
+
+Result<std::vector<StreamConfig>> ParseRepoStreams(const std::string& text, const std::string& path) {
+  STRATA_ASSIGN_OR_RETURN(YAML::Node root, LoadYaml(text, path));
+  std::vector<StreamConfig> out;
+  if (!root.IsMap() || !root["streams"]) return out;
+  const YAML::Node streams = root["streams"];
+  if (!streams.IsMap()) return Bad(path, streams, "streams: expected {NAME: {kafka: ..., topics: [...]}, ...}");
+  for (const auto& kv : streams) {
+    const std::string name = kv.first.as<std::string>();
+    if (name.empty() || name.find('/') != std::string::npos) return Bad(path, kv.first, "streams: a name must be non-empty, without '/'");
+    auto c = ParseStreamNode(kv.second, path, /*in_repo=*/true);
+    if (!c.ok()) return c.status().WithContext("streams." + name);
+    c->name = name;
+    out.push_back(std::move(*c));
+  }
+  return out;
+}
+
+Result<StreamConfig> LoadStreamConfig(const std::string& repo_dir, const std::string& config_file, const std::string& name) {
+  if (!config_file.empty()) {
+    auto text = ReadFileToString(config_file);
+    if (!text.ok()) return Status::InvalidArgument(text.status().message());
+    return ParseStreamConfig(*text, config_file);
+  }
+  const std::string repo_yaml = (std::filesystem::path(repo_dir) / "strata.yaml").string();
+  auto text = ReadFileToString(repo_yaml);
+  if (!text.ok()) return Status::InvalidArgument(text.status().message());
+  STRATA_ASSIGN_OR_RETURN(auto streams, ParseRepoStreams(*text, repo_yaml));
+  return SelectStream(std::move(streams), name, repo_yaml);
+}
+
+Result<StreamConfig> SelectStream(std::vector<StreamConfig> streams, const std::string& name, const std::string& path) {
+  std::string names;
+  for (const auto& s : streams) names += (names.empty() ? "" : ", ") + s.name;
+  if (name.empty()) {
+    if (streams.size() == 1) return std::move(streams.front());
+    if (streams.empty())
+      return Status::InvalidArgument(path + " has no streams: section; give a stream configuration file (--config)");
+    return Status::InvalidArgument(path + " defines several streams (" + names + "); name one (--name)");
+  }
+  for (auto& s : streams)
+    if (s.name == name) return std::move(s);
+  return Status::InvalidArgument("no stream '" + name + "' in " + path + (names.empty() ? " (it has no streams: section)" : " (it has: " + names + ")"));
 }
 
 }  // namespace strata

@@ -35,7 +35,19 @@ struct StreamConfig {
   std::string start = "earliest";                 // where a partition with no stored offset starts
 };
 
-// Parses `text` (from `path`, for messages); errors name the line and the key.
+// Parses a stream.yaml `text` (from `path`, for messages); errors name the line and the key.
 Result<StreamConfig> ParseStreamConfig(const std::string& text, const std::string& path);
+
+// The streams of a strata.yaml's `streams:` section (each named by its key; the same keys as a
+// stream.yaml otherwise; schema files relative to strata.yaml's folder). Empty without one.
+Result<std::vector<StreamConfig>> ParseRepoStreams(const std::string& text, const std::string& path);
+
+// A stream by where it is: the file `config_file` if given, else the stream `name` (empty: the
+// only one) of the repository's strata.yaml. Errors say which files and names there are.
+Result<StreamConfig> LoadStreamConfig(const std::string& repo_dir, const std::string& config_file, const std::string& name);
+
+// The stream called `name` (empty: the only one) of `streams` (read from `path`), or an error
+// that says which there are.
+Result<StreamConfig> SelectStream(std::vector<StreamConfig> streams, const std::string& name, const std::string& path);
 
 }  // namespace strata

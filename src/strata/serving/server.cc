@@ -5,10 +5,10 @@
 #include <grpcpp/grpcpp.h>
 
 #include <cstdio>
+#include <filesystem>
 
 #include <thread>
 
-#include "strata/core/file_io.h"
 #include "strata/ingest/protobuf_logging.h"
 #include "strata/serving/grpc_service.h"
 #include "strata/serving/http_service.h"
@@ -21,10 +21,14 @@ Result<std::unique_ptr<Server>> Server::Start(const ServeOptions& options) {
   KeepOnlyFatalProtobufLogs();  // a client can send invalid UTF-8 on every request
   std::unique_ptr<Server> s(new Server());
   FeatureServerOptions server_options = options.server;
-  if (!options.stream_config.empty()) {
-    auto text = ReadFileToString(options.stream_config);
-    if (!text.ok()) return Status::InvalidArgument("--stream: " + text.status().message());
-    STRATA_ASSIGN_OR_RETURN(server_options.stream, ParseStreamConfig(*text, options.stream_config));
+  if (!options.stream.empty()) {
+    std::error_code ec;
+    const bool file = std::filesystem::is_regular_file(options.stream, ec);
+    auto config = LoadStreamConfig(options.repo, file ? options.stream : "", file ? "" : options.stream);
+    if (!config.ok())
+      return Status(config.status().code(), "--stream " + options.stream + ": " + (file ? "" : "not a file, and ") +
+                                                config.status().message());
+    server_options.stream = std::move(*config);
   }
   STRATA_ASSIGN_OR_RETURN(s->core_, FeatureServer::Open(options.repo, std::move(server_options)));
   const int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
