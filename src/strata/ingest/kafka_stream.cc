@@ -10,6 +10,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "strata/core/prometheus_text.h"
 #include "strata/core/time.h"
 #include "strata/ingest/avro_row_decoder.h"
 #include "strata/ingest/protobuf_row_decoder.h"
@@ -22,9 +23,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Event-to-servable latency buckets (ms): from the message's Kafka timestamp to the end of the
+// Event-to-servable latency buckets (s): from the message's Kafka timestamp to the end of the
 // online write that made it readable.
-constexpr std::array<double, 18> kFreshnessBucketsMs = {1, 2, 5, 10, 20, 50, 100, 150, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000};
+constexpr std::array<double, 18> kFreshnessBounds = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2,
+                                                     0.3,   0.5,   0.75,  1,    1.5,  2,    3,   5,    10};
+// Store writes: one online batch, one offline commit (seconds).
+constexpr std::array<double, 16> kWriteBounds = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1,
+                                                 0.2,    0.5,   1,     2,     5,    10,   30,   60};
 
 std::string PositionKey(const std::string& topic, int32_t partition) {
   return "kafka/" + topic + "/" + std::to_string(partition);
@@ -74,6 +79,7 @@ class KafkaStream::Impl {
       }
     }
     StreamWriterOptions wo;
+    wo.on_offline_commit = [this](double seconds) { offline_commit_seconds_.Observe(seconds); };
     wo.name = config_.name;
     wo.commit_rows = config_.commit_rows;
     wo.commit_interval = std::chrono::milliseconds(config_.commit_interval_ms);
@@ -169,9 +175,11 @@ class KafkaStream::Impl {
 
   std::string RenderMetrics() const {
     std::string out;
-    auto counter = [&](const char* name, const char* help, uint64_t v) {
-      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " + std::to_string(v) + "\n";
+    auto metric = [&](const char* name, const char* type, const char* help, double v) {
+      AppendMetricHeader(name, type, help, &out);
+      AppendSample(name, "", v, &out);
     };
+    auto counter = [&](const char* name, const char* help, uint64_t v) { metric(name, "counter", help, static_cast<double>(v)); };
     counter("strata_stream_messages_total", "Kafka messages consumed.", counters_.messages.load());
     counter("strata_stream_rows_total", "Rows written to both stores.", counters_.rows.load());
     counter("strata_stream_rejected_total", "Messages sent to the dead letters.", counters_.rejected.load());
@@ -180,22 +188,18 @@ class KafkaStream::Impl {
     counter("strata_stream_rebalances_total", "Partition assignments and revocations.", counters_.rebalances.load());
     counter("strata_stream_pushed_rows_total", "Rows pushed to the server and written through the stream's pipeline.",
             counters_.pushed_rows.load());
-    out += "# HELP strata_stream_write_seconds_total Time spent writing the stores.\n# TYPE strata_stream_write_seconds_total counter\n";
-    out += "strata_stream_write_seconds_total " + std::to_string(counters_.write_micros.load() / 1e6) + "\n";
-    out += "# HELP strata_stream_consumer_lag Messages behind the ends of the assigned partitions.\n# TYPE strata_stream_consumer_lag gauge\n";
-    out += "strata_stream_consumer_lag " + std::to_string(counters_.lag.load()) + "\n";
-    out += "# HELP strata_stream_freshness_seconds From a message's Kafka timestamp to the end of the online write that made it servable.\n";
-    out += "# TYPE strata_stream_freshness_seconds histogram\n";
-    uint64_t cumulative = 0;
-    for (size_t i = 0; i < kFreshnessBucketsMs.size(); ++i) {
-      cumulative += freshness_[i].load();
-      out += "strata_stream_freshness_seconds_bucket{le=\"" + std::to_string(kFreshnessBucketsMs[i] / 1000) + "\"} " +
-             std::to_string(cumulative) + "\n";
-    }
-    cumulative += freshness_.back().load();
-    out += "strata_stream_freshness_seconds_bucket{le=\"+Inf\"} " + std::to_string(cumulative) + "\n";
-    out += "strata_stream_freshness_seconds_sum " + std::to_string(freshness_sum_ms_.load() / 1000.0) + "\n";
-    out += "strata_stream_freshness_seconds_count " + std::to_string(cumulative) + "\n";
+    metric("strata_stream_write_seconds_total", "counter", "Time spent writing the stores.", counters_.write_micros.load() / 1e6);
+    metric("strata_stream_consumer_lag", "gauge", "Messages behind the ends of the assigned partitions.",
+           static_cast<double>(counters_.lag.load()));
+    AppendMetricHeader("strata_stream_freshness_seconds", "histogram",
+                       "From a message's Kafka timestamp to the end of the online write that made it servable.", &out);
+    freshness_.Render("strata_stream_freshness_seconds", "", &out);
+    AppendMetricHeader("strata_stream_online_write_seconds", "histogram",
+                       "One poll batch's online write (with its offsets and pending offline rows).", &out);
+    online_write_seconds_.Render("strata_stream_online_write_seconds", "", &out);
+    AppendMetricHeader("strata_stream_offline_commit_seconds", "histogram",
+                       "One offline commit (Parquet files and an Iceberg snapshot per group), in the background.", &out);
+    offline_commit_seconds_.Render("strata_stream_offline_commit_seconds", "", &out);
     return out;
   }
 
@@ -300,16 +304,12 @@ class KafkaStream::Impl {
         STRATA_RETURN_NOT_OK(writer_->Stage(*decoded[i].first, run));
         i = j;
       }
+      const auto t = Clock::now();
       STRATA_RETURN_NOT_OK(Timed([&] { return writer_->Write(positions); }));
+      online_write_seconds_.Observe(std::chrono::duration<double>(Clock::now() - t).count());
     }
     const int64_t now_ms = NowMicros() / 1000;
-    for (const int64_t ts : timestamps) {
-      const double ms = static_cast<double>(std::max<int64_t>(0, now_ms - ts));
-      size_t b = 0;
-      while (b < kFreshnessBucketsMs.size() && ms > kFreshnessBucketsMs[b]) ++b;
-      ++freshness_[b];
-      freshness_sum_ms_ += static_cast<uint64_t>(ms);
-    }
+    for (const int64_t ts : timestamps) freshness_.Observe(static_cast<double>(std::max<int64_t>(0, now_ms - ts)) / 1e3);
     counters_.messages += consumed;
     counters_.rejected += rejected;
     counters_.rows += static_cast<uint64_t>(staged);
@@ -393,8 +393,9 @@ class KafkaStream::Impl {
   rd_kafka_t* dead_letter_producer_ = nullptr;
   FILE* dead_letter_file_ = nullptr;
   Status rebalance_error_;
-  std::array<std::atomic<uint64_t>, kFreshnessBucketsMs.size() + 1> freshness_{};
-  std::atomic<uint64_t> freshness_sum_ms_{0};
+  Histogram freshness_{kFreshnessBounds};
+  Histogram online_write_seconds_{kWriteBounds};
+  Histogram offline_commit_seconds_{kWriteBounds};
 };
 
 KafkaStream::KafkaStream(std::unique_ptr<Impl> impl) : impl_(std::move(impl)), counters_(impl_->counters_) {}

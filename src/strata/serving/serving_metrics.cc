@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 
 namespace strata::serving {
 
@@ -13,34 +12,6 @@ constexpr const char* kTransportNames[] = {"grpc", "http"};
 constexpr const char* kOutcomeNames[] = {"ok", "invalid_argument", "error"};
 
 }  // namespace
-
-void AppendMetricHeader(const std::string& name, const char* type, const char* help, std::string* out) {
-  *out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
-}
-
-void AppendSample(const std::string& name, const std::string& labels, double value, std::string* out) {
-  if (labels.empty()) *out += fmt::format("{} {}\n", name, value);
-  else *out += fmt::format("{}{{{}}} {}\n", name, labels, value);
-}
-
-void LatencyHistogram::Observe(double seconds) {
-  const size_t b = std::lower_bound(kBounds.begin(), kBounds.end(), seconds) - kBounds.begin();
-  buckets_[b].fetch_add(1, std::memory_order_relaxed);
-  count_.fetch_add(1, std::memory_order_relaxed);
-  sum_nanos_.fetch_add(static_cast<uint64_t>(seconds * 1e9), std::memory_order_relaxed);
-}
-
-void LatencyHistogram::Render(const std::string& name, const std::string& labels, std::string* out) const {
-  uint64_t cumulative = 0;
-  const std::string sep = labels.empty() ? "" : ",";
-  for (size_t i = 0; i <= kBounds.size(); ++i) {
-    cumulative += buckets_[i].load(std::memory_order_relaxed);
-    const std::string le = i < kBounds.size() ? fmt::format("{}", kBounds[i]) : "+Inf";
-    AppendSample(name + "_bucket", labels + sep + "le=\"" + le + "\"", static_cast<double>(cumulative), out);
-  }
-  AppendSample(name + "_sum", labels, sum_nanos_.load(std::memory_order_relaxed) / 1e9, out);
-  AppendSample(name + "_count", labels, static_cast<double>(count_.load(std::memory_order_relaxed)), out);
-}
 
 void ServingMetrics::RecordRequest(Method m, Transport t, Outcome o, double seconds, int64_t keys) {
   const size_t mt = static_cast<size_t>(m) * kTransports + static_cast<size_t>(t);

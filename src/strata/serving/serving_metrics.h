@@ -7,25 +7,20 @@
 #include <cstdint>
 #include <string>
 
+#include "strata/core/prometheus_text.h"
+
 namespace strata::serving {
 
 enum class Method : uint8_t { kGetFeatures = 0, kPush = 1 };
 enum class Transport : uint8_t { kGrpc = 0, kHttp = 1 };
 enum class Outcome : uint8_t { kOk = 0, kInvalidArgument = 1, kError = 2 };
 
-// Cumulative-bucket latency histogram (seconds), Prometheus style.
-class LatencyHistogram {
+// Request latency (seconds), Prometheus style.
+class LatencyHistogram : public Histogram {
  public:
   static constexpr std::array<double, 16> kBounds = {25e-6, 50e-6, 100e-6, 200e-6, 300e-6, 500e-6, 750e-6, 1e-3,
                                                      2e-3,  5e-3,  10e-3,  25e-3,  50e-3,  100e-3, 500e-3, 1.0};
-  void Observe(double seconds);
-  // Appends the _bucket/_sum/_count lines of `name` with `labels` ("a=\"b\"").
-  void Render(const std::string& name, const std::string& labels, std::string* out) const;
-
- private:
-  std::array<std::atomic<uint64_t>, kBounds.size() + 1> buckets_{};
-  std::atomic<uint64_t> count_{0};
-  std::atomic<uint64_t> sum_nanos_{0};
+  LatencyHistogram() : Histogram(kBounds) {}
 };
 
 class ServingMetrics {
@@ -46,9 +41,5 @@ class ServingMetrics {
   std::atomic<uint64_t> pushed_rows_{0};
   std::atomic<int64_t> newest_pushed_event_{0};
 };
-
-// Helpers for rendering one metric family.
-void AppendMetricHeader(const std::string& name, const char* type, const char* help, std::string* out);
-void AppendSample(const std::string& name, const std::string& labels, double value, std::string* out);
 
 }  // namespace strata::serving

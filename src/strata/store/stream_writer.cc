@@ -183,6 +183,14 @@ Status StreamWriter::StartOfflineCommit() {
 }
 
 Status StreamWriter::CommitPending(std::map<std::string, std::vector<Pending>> pending, std::string positions) {
+  const auto start = std::chrono::steady_clock::now();
+  STRATA_RETURN_NOT_OK(CommitPendingGroups(std::move(pending), std::move(positions)));
+  if (options_.on_offline_commit)
+    options_.on_offline_commit(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return Status::OK();
+}
+
+Status StreamWriter::CommitPendingGroups(std::map<std::string, std::vector<Pending>> pending, std::string positions) {
   STRATA_ASSIGN_OR_RETURN(OfflineStore * offline, repo_.offline());
   for (auto& [name, batches] : pending) {
     STRATA_ASSIGN_OR_RETURN(const FeatureGroupDef* group, repo_.FindGroup(name));

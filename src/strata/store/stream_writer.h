@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -31,6 +32,8 @@ struct StreamWriterOptions {
   std::string name = "default";  // the stream's id: its positions and pending batches are under it
   int64_t commit_rows = 500'000;  // offline: commit when this many rows are pending...
   std::chrono::milliseconds commit_interval{10'000};  // ...or the oldest pending row is this old
+  // Told how long each offline commit took (on the committing thread), e.g. for a histogram.
+  std::function<void(double seconds)> on_offline_commit;
 };
 
 struct StreamRecovery {
@@ -86,7 +89,8 @@ class StreamWriter {
   // Hands the pending batches to a background commit (after the previous one finished): the
   // stream keeps consuming while Parquet files are written and the snapshot committed.
   Status StartOfflineCommit();
-  Status CommitPending(std::map<std::string, std::vector<Pending>> pending, std::string positions);
+  Status CommitPending(std::map<std::string, std::vector<Pending>> pending, std::string positions);  // timed
+  Status CommitPendingGroups(std::map<std::string, std::vector<Pending>> pending, std::string positions);
   std::string Prefix(const std::string& kind) const;
 
   FeatureRepository& repo_;
