@@ -42,6 +42,22 @@ class MockKafka {
   rd_kafka_mock_cluster_t* cluster_;
 };
 
+// Definitions with group "clicks" (a sequence of items per user) for the stream to write.
+inline constexpr const char* kClicksRepo = R"(entities:
+  user: {key: user_id, type: int64}
+feature_groups:
+  profile:
+    entity: user
+    event_time: ts
+    features: {age: int64}
+  clicks:
+    entity: user
+    kind: sequence
+    event_time: ts
+    max_length: 50
+    features: {item: int64}
+)";
+
 // A stream reading the cluster's "clicks" topic into group "clicks" in `format`, the key from
 // field "uid", committing offline every 64 rows.
 inline StreamConfig ClicksStream(const std::string& name, const MockKafka& kafka, const std::string& format) {

@@ -21,16 +21,7 @@ namespace {
 
 using testing::TempDir;
 
-constexpr const char* kDefs = R"(entities:
-  user: {key: user_id, type: int64}
-feature_groups:
-  clicks:
-    entity: user
-    kind: sequence
-    event_time: ts
-    max_length: 50
-    features: {item: int64}
-)";
+constexpr const char* kDefs = testing::kClicksRepo;
 
 int64_t Now() { return testing::RecentMicros(); }
 
@@ -62,15 +53,20 @@ std::vector<int64_t> ServedItems(Client& client, int64_t user) {
   return items;
 }
 
+// gRPC on a free port, no HTTP, consuming `stream`.
+ServeOptions StreamingOptions(const TempDir& dir, const StreamConfig& stream) {
+  ServeOptions o;
+  o.repo = dir.str();
+  o.grpc_address = "127.0.0.1:0";
+  o.http_address = "";
+  o.server.stream = stream;
+  return o;
+}
+
 class StreamingServer {
  public:
   StreamingServer(const TempDir& dir, const StreamConfig& stream) {
-    ServeOptions o;
-    o.repo = dir.str();
-    o.grpc_address = "127.0.0.1:0";
-    o.http_address = "";
-    o.server.stream = stream;
-    auto s = Server::Start(o);
+    auto s = Server::Start(StreamingOptions(dir, stream));
     EXPECT_TRUE(s.ok()) << s.status().ToString();
     if (!s.ok()) return;
     server = std::move(*s);
@@ -170,11 +166,7 @@ TEST(StreamingServer, ABadStreamConfigurationStopsTheStartWithItsReason) {
   testing::MockKafka kafka(1);
   StreamConfig config = testing::ClicksStream("bad", kafka, "json");
   config.topics[0].group = "no_such_group";
-  ServeOptions o;
-  o.repo = dir.str();
-  o.grpc_address = "127.0.0.1:0";
-  o.http_address = "";
-  o.server.stream = config;
+  ServeOptions o = StreamingOptions(dir, config);
   auto s = Server::Start(o);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.status().message().find("--stream"), std::string::npos) << s.status().message();

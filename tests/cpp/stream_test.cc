@@ -33,20 +33,8 @@ using testing::MockKafka;
 using testing::Row;
 using testing::TempDir;
 
-constexpr const char* kDefs = R"(entities:
-  user: {key: user_id, type: int64}
-feature_groups:
-  profile:
-    entity: user
-    event_time: ts
-    features: {age: int64}
-  clicks:
-    entity: user
-    kind: sequence
-    event_time: ts
-    max_length: 50
-    features: {item: int64}
-)";
+using testing::kClicksRepo;
+constexpr const char* kDefs = kClicksRepo;
 
 int64_t Now() { return testing::RecentMicros(); }
 
