@@ -297,15 +297,20 @@ class KafkaStream::Impl {
     {
       std::lock_guard lock(write_mu_);
       // Runs of one group staged at once, in message order (write_seq follow it).
-      for (size_t i = 0; i < decoded.size();) {
+      Status st;
+      for (size_t i = 0; i < decoded.size() && st.ok();) {
         size_t j = i;
         std::vector<FeatureRow> run;
         for (; j < decoded.size() && decoded[j].first == decoded[i].first; ++j) run.push_back(std::move(decoded[j].second));
-        STRATA_RETURN_NOT_OK(writer_->Stage(*decoded[i].first, run));
+        st = writer_->Stage(*decoded[i].first, run);
         i = j;
       }
       const auto t = Clock::now();
-      STRATA_RETURN_NOT_OK(Timed([&] { return writer_->Write(positions); }));
+      if (st.ok()) st = Timed([&] { return writer_->Write(positions); });
+      if (!st.ok()) {
+        writer_->DiscardStaged();  // the stream stops; a push must not write these rows without their offsets
+        return st;
+      }
       online_write_seconds_.Observe(std::chrono::duration<double>(Clock::now() - t).count());
     }
     const int64_t now_ms = NowMicros() / 1000;

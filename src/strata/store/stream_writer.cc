@@ -137,7 +137,11 @@ Status StreamWriter::Write(const std::map<std::string, std::string>& positions) 
     s.online.clear();
     s.pending_rows.clear();
   }
-  STRATA_RETURN_NOT_OK(repo_.online().Write(writes, seq, metadata));
+  Status written = repo_.online().Write(writes, seq, metadata);
+  if (!written.ok()) {
+    DiscardStaged();  // the builders were reset by Finish; nothing of this batch stays staged
+    return written;
+  }
   repo_.AdvanceWriteSeq(seq);
   for (const auto& [k, v] : positions) last_positions_[k] = v;
   if (pending_rows_ == 0 && !new_pending.empty()) oldest_pending_ = std::chrono::steady_clock::now();
