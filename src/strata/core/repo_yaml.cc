@@ -338,7 +338,14 @@ std::string RepoYamlTemplate(const std::string& project, bool example) {
          "    entity: item\n"
          "    event_time: ts\n"
          "    features:\n"
-         "      vec: {type: \"vector<float32,64>\", quantization: int8}\n";
+         "      vec: {type: \"vector<float32,64>\", quantization: int8}\n"
+         "\n"
+         "# Kafka streams into the groups (docs/streaming.md): `strata stream` runs one,\n"
+         "# `strata serve --stream clicks` runs it inside the server.\n"
+         "# streams:\n"
+         "#   clicks:\n"
+         "#     kafka: {bootstrap.servers: \"localhost:9092\"}\n"
+         "#     topics: [{topic: clicks, group: user_clicks}]\n";
 }
 
 }  // namespace strata
