@@ -9,6 +9,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <thread>
 #include <optional>
 #include <random>
 
@@ -392,6 +393,33 @@ TEST(KafkaStream, ConsumesExactlyOnceAndResumesFromTheStoredOffsets) {
   ASSERT_TRUE(events.has_value());
   EXPECT_EQ(events->size(), 50u);  // items 0, 7, ..., 343 of user 0: max_length 50
   EXPECT_EQ(events->front(), Value(int64_t{343}));
+}
+
+TEST(KafkaStream, AnIdleStreamCommitsItsLastRowsOfflineWithinTheInterval) {
+  TempDir dir;
+  auto repo = MakeRepo(dir, kDefs);
+  MockKafka kafka(1);
+  for (int i = 0; i < 10; ++i) kafka.Produce("1", "{\"uid\": 1, \"ts\": " + std::to_string(Now()) + ", \"item\": " + std::to_string(i) + "}");
+  kafka.Flush();
+  StreamConfig c = testing::ClicksStream("idle", kafka, "json");
+  c.commit_rows = 1000;  // never reached: only the interval can commit these rows
+  c.commit_interval_ms = 300;
+  auto s = KafkaStream::Open(*repo, c);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  std::atomic<bool> stop{false};
+  Status run;
+  std::thread consumer([&] { run = (*s)->Run(stop, /*stop_at_end=*/false); });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (((*s)->counters().rows.load() < 10 || (*s)->counters().offline_commits.load() == 0) &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // Committed while the stream still runs, with no message after the last rows.
+  EXPECT_EQ((*s)->counters().rows.load(), 10u);
+  EXPECT_GE((*s)->counters().offline_commits.load(), 1u);
+  stop = true;
+  consumer.join();
+  ASSERT_TRUE(run.ok()) << run.ToString();
+  EXPECT_EQ(OfflineRows(*repo, "clicks"), 10);
 }
 
 TEST(KafkaStream, ConsumesAvroMessagesInTheConfluentFraming) {

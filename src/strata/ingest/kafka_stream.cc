@@ -143,6 +143,7 @@ class KafkaStream::Impl {
       batch.clear();
       if (!st.ok()) return st;
       if (!rebalance_error_.ok()) return rebalance_error_;
+      STRATA_RETURN_NOT_OK(CommitIfDue());  // when no message came, pending rows still reach offline on time
       UpdateLag();
       if (stop_at_end && !partitions_.empty() &&
           std::all_of(partitions_.begin(), partitions_.end(), [](const auto& p) { return p.second.eof; }))
@@ -150,6 +151,13 @@ class KafkaStream::Impl {
     }
     STRATA_RETURN_NOT_OK(CommitOffline());
     counters_.last_write_micros = NowMicros();
+    return Status::OK();
+  }
+
+  Status CommitIfDue() {
+    std::lock_guard lock(write_mu_);
+    STRATA_RETURN_NOT_OK(writer_->CommitIfDue());
+    counters_.offline_commits = writer_->offline_commits();
     return Status::OK();
   }
 

@@ -150,6 +150,10 @@ Status StreamWriter::Write(const std::map<std::string, std::string>& positions) 
     pending_[name].push_back(std::move(p));
   }
   staged_rows_ = 0;
+  return CommitIfDue();
+}
+
+Status StreamWriter::CommitIfDue() {
   const bool due = pending_rows_ >= options_.commit_rows ||
                    (pending_rows_ > 0 && std::chrono::steady_clock::now() - oldest_pending_ >= options_.commit_interval);
   return due ? StartOfflineCommit() : Status::OK();

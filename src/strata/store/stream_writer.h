@@ -60,6 +60,11 @@ class StreamWriter {
   // given with no rows (records that were all rejected).
   Status Write(const std::map<std::string, std::string>& positions);
 
+  // Starts an offline commit if one is due (commit_rows pending, or the oldest pending row is
+  // commit_interval old): Write does this, and an idle source should too, so that its last
+  // rows reach the offline tables on time even when nothing follows them.
+  Status CommitIfDue();
+
   // Commits every pending row offline now and waits (e.g. before giving up partitions).
   Status CommitOffline();
   // Waits for the offline commit in flight, if any (Write starts them in the background).
