@@ -209,6 +209,13 @@ def test_serve_consumes_a_stream_into_what_it_serves_across_a_sigkill(tmp_path, 
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
 
+    # The same stream by `strata stream` (strata.yaml's only stream): it resumes where the server
+    # stopped, so it has nothing to consume.
+    again = subprocess.run([strata_bin, "stream", "--repo", str(repo), "--stop-at-end"], capture_output=True, text=True,
+                           timeout=120)
+    assert again.returncode == 0 and "strata stream: clicks," in again.stdout and " 0 rows written" in again.stdout, \
+        again.stdout + again.stderr
+
     _assert_exactly_once(repo, 100_000, pushed, users=range(USERS + 3))
     with strata.open(repo, read_only=True) as store:  # what was served is what the store holds
         assert served.equals(store.get_online("user_clicks", list(range(USERS + 3)), ["item_id"]))
