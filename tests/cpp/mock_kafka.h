@@ -58,6 +58,16 @@ feature_groups:
     features: {item: int64}
 )";
 
+// A stream.yaml at `path` whose only topic entry (on line 3) is `topic` does not parse, and the
+// error names that line.
+inline void ExpectTopicRefusedOnItsLine(const std::string& topic, const std::string& path) {
+  auto r = ParseStreamConfig("kafka: {bootstrap.servers: \"k:9092\"}\ntopics:\n  - " + topic + "\n", path);
+  EXPECT_FALSE(r.ok()) << topic;
+  if (!r.ok()) {
+    EXPECT_NE(r.status().message().find("stream.yaml:3"), std::string::npos) << r.status().message();
+  }
+}
+
 // A stream reading the cluster's "clicks" topic into group "clicks" in `format`, the key from
 // field "uid", committing offline every 64 rows.
 inline StreamConfig ClicksStream(const std::string& name, const MockKafka& kafka, const std::string& format) {

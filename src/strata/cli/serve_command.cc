@@ -1,4 +1,4 @@
-// `strata serve [--repo DIR] [--grpc HOST:PORT] [--http HOST:PORT] [--threads N] [--stream stream.yaml]`
+// `strata serve [--repo DIR] [--grpc HOST:PORT] [--http HOST:PORT] [--threads N] [--stream NAME|FILE]`
 
 #include <signal.h>
 #include <unistd.h>

@@ -24,7 +24,6 @@ class Histogram {
   void Observe(double value);
   // Appends the _bucket/_sum/_count lines of `name` with `labels` (no header).
   void Render(const std::string& name, const std::string& labels, std::string* out) const;
-  uint64_t count() const { return count_.load(std::memory_order_relaxed); }
 
  private:
   std::span<const double> bounds_;

@@ -51,7 +51,6 @@ class StreamWriter {
 
   // Stages rows of `group` for the next Write (validating their keys).
   Status Stage(const FeatureGroupDef& group, std::span<const FeatureRow> rows);
-  int64_t staged_rows() const { return staged_rows_; }
   // Drops the staged rows (a Stage that failed halfway): the next Write does not see them.
   void DiscardStaged();
 
