@@ -16,12 +16,15 @@ def yaml(project: str) -> str:
             f"  stats:\n    entity: user\n    event_time: ts\n    features: {{{feats}}}\n")
 
 
-def table(n: int, seed: int = 0) -> pa.Table:
+START = 1_780_000_000_000_000
+SPAN = 30 * 86_400_000_000  # 30 days
+
+
+def table(n: int, seed: int = 0, t0: int = START, t1: int = START + SPAN) -> pa.Table:
+    """n rows with event times in [t0, t1), sorted."""
     rng = np.random.default_rng(seed)
-    start = 1_780_000_000_000_000
     cols = {"user_id": pa.array(rng.integers(0, 1_000_000, n), pa.int64()),
-            # time-ordered, as event logs are: one file per day partition at a time
-            "ts": pa.array(np.sort(start + rng.integers(0, 30 * 86_400_000_000, n)), pa.timestamp("us", "UTC"))}
+            "ts": pa.array(np.sort(rng.integers(t0, t1, n)), pa.timestamp("us", "UTC"))}
     for name, t in FEATURES:
         if t == "float32":
             cols[name] = pa.array(rng.random(n, dtype=np.float32))
@@ -37,7 +40,10 @@ if __name__ == "__main__":
     writer = None
     chunk = 1_000_000
     for i in range(0, n, chunk):
-        t = table(min(chunk, n - i), seed=i)
+        # Time-ordered across the whole file, as an event log's export is: each chunk takes the
+        # next slice of the 30 days.
+        m = min(chunk, n - i)
+        t = table(m, seed=i, t0=START + SPAN * i // n, t1=START + SPAN * (i + m) // n)
         if writer is None:
             writer = pq.ParquetWriter(out, t.schema, compression="zstd")
         writer.write_table(t, row_group_size=256 * 1024)

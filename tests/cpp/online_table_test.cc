@@ -22,7 +22,7 @@ constexpr int64_t kSec = kMicrosPerSecond;
 const int64_t kNow = NowMicros();
 const int64_t T0 = kNow - 3600 * kSec;  // an hour ago: inside the default 7d history
 
-const char* kBody = R"(online: {latest_cache_mb: 0}
+const char* kBody = R"(
 entities:
   user: {key: user_id, type: int64}
   page: {key: url, type: string}
@@ -39,10 +39,12 @@ feature_groups:
     features: {views: int64}
 )";
 
-class OnlineTableTest : public ::testing::Test {
+// Each test runs twice: reading RocksDB only, and with a (small) latest-row cache in front of
+// it, which writes go through and read their keys' states from.
+class OnlineTableTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
-    repo_ = MakeRepo(dir_, kBody);
+    repo_ = MakeRepo(dir_, std::string(GetParam() ? "online: {latest_cache_mb: 1}" : "online: {latest_cache_mb: 0}") + kBody);
     ASSERT_TRUE(repo_);
   }
   const FeatureGroupDef& G(const char* name) { return **repo_->FindGroup(name); }
@@ -67,7 +69,10 @@ class OnlineTableTest : public ::testing::Test {
   std::unique_ptr<FeatureRepository> repo_;
 };
 
-TEST_F(OnlineTableTest, NewestEventTimeWinsAndLateEventsNeverOverwrite) {
+INSTANTIATE_TEST_SUITE_P(LatestRowCache, OnlineTableTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "Cached" : "Uncached"; });
+
+TEST_P(OnlineTableTest, NewestEventTimeWinsAndLateEventsNeverOverwrite) {
   Write("profile", {Row(int64_t{1}, T0 + 10, {int64_t{30}, std::string("DE"), 0.5})});
   Write("profile", {Row(int64_t{1}, T0 + 5, {int64_t{29}, std::string("FR"), 0.1})});  // late
   EXPECT_EQ(Read("profile", "age", {int64_t{1}}), std::vector<Value>{int64_t{30}});
@@ -76,7 +81,7 @@ TEST_F(OnlineTableTest, NewestEventTimeWinsAndLateEventsNeverOverwrite) {
   EXPECT_EQ(Read("profile", "age", {int64_t{1}}, T0 + 4), std::vector<Value>{Value()});
 }
 
-TEST_F(OnlineTableTest, TiesAtTheSameEventTimeGoToTheLastIngested) {
+TEST_P(OnlineTableTest, TiesAtTheSameEventTimeGoToTheLastIngested) {
   Write("profile", {Row(int64_t{1}, T0, {int64_t{1}, Value(), Value()}), Row(int64_t{1}, T0, {int64_t{2}, Value(), Value()})});
   EXPECT_EQ(Read("profile", "age", {int64_t{1}}), std::vector<Value>{int64_t{2}});
   Write("profile", {Row(int64_t{1}, T0, {int64_t{3}, Value(), Value()})});  // a later batch, same time
@@ -84,7 +89,7 @@ TEST_F(OnlineTableTest, TiesAtTheSameEventTimeGoToTheLastIngested) {
   EXPECT_EQ(Read("profile", "age", {int64_t{1}}, T0), std::vector<Value>{int64_t{3}});
 }
 
-TEST_F(OnlineTableTest, AsOfReadsWalkHistoryExactly) {
+TEST_P(OnlineTableTest, AsOfReadsWalkHistoryExactly) {
   // Ingested out of order on purpose.
   for (int64_t v : {5, 1, 9, 3, 7}) Write("profile", {Row(int64_t{1}, T0 + v * kSec, {v, Value(), Value()})});
   for (int64_t t = 0; t <= 10; ++t) {
@@ -98,14 +103,14 @@ TEST_F(OnlineTableTest, AsOfReadsWalkHistoryExactly) {
   }
 }
 
-TEST_F(OnlineTableTest, NullInsideTheWinningRowIsNull) {
+TEST_P(OnlineTableTest, NullInsideTheWinningRowIsNull) {
   Write("profile", {Row(int64_t{1}, T0, {int64_t{30}, std::string("DE"), 0.5})});
   Write("profile", {Row(int64_t{1}, T0 + 1, {int64_t{31}, Value(), Value()})});
   EXPECT_EQ(Read("profile", "country", {int64_t{1}}), std::vector<Value>{Value()});
   EXPECT_EQ(Read("profile", "country", {int64_t{1}}, T0), std::vector<Value>{std::string("DE")});
 }
 
-TEST_F(OnlineTableTest, TtlBoundaryIsInclusive) {
+TEST_P(OnlineTableTest, TtlBoundaryIsInclusive) {
   Write("fresh", {Row(int64_t{1}, T0, {int64_t{42}})});
   EXPECT_EQ(Read("fresh", "x", {int64_t{1}}, T0 + 10 * kSec), std::vector<Value>{int64_t{42}});
   EXPECT_EQ(Read("fresh", "x", {int64_t{1}}, T0 + 10 * kSec + 1), std::vector<Value>{Value()});
@@ -117,13 +122,13 @@ TEST_F(OnlineTableTest, TtlBoundaryIsInclusive) {
   EXPECT_EQ(Read("fresh", "x", {int64_t{2}}, T0 - 1), std::vector<Value>{int64_t{1}});
 }
 
-TEST_F(OnlineTableTest, FutureEventsAreInvisibleUntilTheirTime) {
+TEST_P(OnlineTableTest, FutureEventsAreInvisibleUntilTheirTime) {
   Write("profile", {Row(int64_t{1}, T0, {int64_t{1}, Value(), Value()}),
                     Row(int64_t{1}, kNow + 3600 * kSec, {int64_t{2}, Value(), Value()})});
   EXPECT_EQ(Read("profile", "age", {int64_t{1}}), std::vector<Value>{int64_t{1}});
 }
 
-TEST_F(OnlineTableTest, BatchReadsAreColumnarInKeyOrderWithNullsForUnknownKeys) {
+TEST_P(OnlineTableTest, BatchReadsAreColumnarInKeyOrderWithNullsForUnknownKeys) {
   std::vector<FeatureRow> rows;
   for (int64_t k = 0; k < 1000; ++k) rows.push_back(Row(k, T0 + k, {k, std::string("c") + std::to_string(k % 7), k * 0.5}));
   Write("profile", rows);
@@ -146,7 +151,7 @@ TEST_F(OnlineTableTest, BatchReadsAreColumnarInKeyOrderWithNullsForUnknownKeys) 
   EXPECT_EQ((*empty)[0]->length(), 0);
 }
 
-TEST_F(OnlineTableTest, NullKeysReadAsNullRowsAndDuplicateFeaturesAreRefused) {
+TEST_P(OnlineTableTest, NullKeysReadAsNullRowsAndDuplicateFeaturesAreRefused) {
   Write("profile", {Row(int64_t{1}, T0, {int64_t{30}, Value(), Value()})});
   EXPECT_EQ(Read("profile", "age", {Value(), int64_t{1}, Value()}), (std::vector<Value>{Value(), int64_t{30}, Value()}));
   auto dup = repo_->SelectFeatures(G("profile"), {"age", "age"});
@@ -154,7 +159,7 @@ TEST_F(OnlineTableTest, NullKeysReadAsNullRowsAndDuplicateFeaturesAreRefused) {
   EXPECT_NE(dup.status().message().find("requested more than once"), std::string::npos);
 }
 
-TEST_F(OnlineTableTest, StringKeys) {
+TEST_P(OnlineTableTest, StringKeys) {
   Write("pages", {Row(std::string("/a"), T0, {int64_t{1}}), Row(std::string(""), T0, {int64_t{2}}),
                   Row(std::string("/a/b"), T0, {int64_t{3}})});
   EXPECT_EQ(Read("pages", "views", {std::string("/a"), std::string(""), std::string("/a/b"), std::string("/")}),
@@ -163,14 +168,14 @@ TEST_F(OnlineTableTest, StringKeys) {
   EXPECT_FALSE(bad.ok());
 }
 
-TEST_F(OnlineTableTest, AsOfBeyondTheHistoryWindowIsRefused) {
+TEST_P(OnlineTableTest, AsOfBeyondTheHistoryWindowIsRefused) {
   auto r = repo_->Read(G("profile"), std::vector<Value>{int64_t{1}}, *repo_->SelectFeatures(G("profile"), {}),
                        kNow - 8 * kMicrosPerDay);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("older than the online history of group profile (7d)"), std::string::npos);
 }
 
-TEST_F(OnlineTableTest, WriteSeqIsMonotonicAcrossReopen) {
+TEST_P(OnlineTableTest, WriteSeqIsMonotonicAcrossReopen) {
   Write("profile", {Row(int64_t{1}, T0, {int64_t{1}, Value(), Value()}), Row(int64_t{2}, T0, {int64_t{1}, Value(), Value()})});
   EXPECT_EQ(repo_->last_write_seq(), 2u);
   repo_.reset();
@@ -398,7 +403,7 @@ namespace {
 
 // The latest-row cache in front of RocksDB: a read right after any write sees it, and a
 // request never sees half of a write batch, while reads hit the cache.
-TEST_F(OnlineTableTest, LatestRowCacheNeverServesAStaleOrTornState) {
+TEST_P(OnlineTableTest, LatestRowCacheNeverServesAStaleOrTornState) {
   Write("profile", {Row(int64_t{1}, T0, {int64_t{30}, std::string("DE"), 0.5})});
   EXPECT_EQ(Read("profile", "age", {int64_t{1}})[0], Value(int64_t{30}));  // cached now
   EXPECT_EQ(Read("profile", "age", {int64_t{1}})[0], Value(int64_t{30}));

@@ -31,7 +31,7 @@ Command AddIngestCommand(CLI::App& parent) {
   app->add_flag("--reingest", args->reingest,
                 "Ingest every row again, even of files an earlier run finished (default: resume where it stopped)");
   return {app, [args]() -> int {
-            auto repo = FeatureRepository::Open(args->repo);
+            auto repo = FeatureRepository::Open(args->repo, {.write_only = true});
             if (!repo.ok()) return Fail("ingest", repo.status());
             if ((*repo)->reconciled_rows() > 0)
               std::cout << "note: replayed " << (*repo)->reconciled_rows()

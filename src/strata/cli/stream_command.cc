@@ -44,7 +44,7 @@ Command AddStreamCommand(CLI::App& parent) {
                           kExitUsageError);
             auto config = LoadStreamConfig(args->repo, args->config, args->name);
             if (!config.ok()) return Fail("stream", config.status(), kExitUsageError);
-            auto repo = FeatureRepository::Open(args->repo);
+            auto repo = FeatureRepository::Open(args->repo, {.write_only = true});
             if (!repo.ok()) return Fail("stream", repo.status());
             auto stream = KafkaStream::Open(**repo, *config);
             if (!stream.ok()) return Fail("stream", stream.status());

@@ -36,7 +36,7 @@ std::string Resolve(const std::string& dir, const std::string& path) {
 // `enforce`: hand the groups' TTL and retention to the store's compaction. `apply` opens the
 // store without them, so that nothing is reclaimed under definitions not yet registered.
 Result<std::unique_ptr<OnlineStore>> OpenOnline(const std::string& dir, const RepoDefinition& def, bool read_only,
-                                                bool enforce = true) {
+                                                bool enforce = true, bool write_only = false) {
   RocksOnlineOptions o;
   o.path = Resolve(dir, def.online.path);
   if (!read_only) {
@@ -47,7 +47,7 @@ Result<std::unique_ptr<OnlineStore>> OpenOnline(const std::string& dir, const Re
   o.read_only = read_only;
   o.sync = def.online.sync;
   o.block_cache_bytes = static_cast<size_t>(def.online.block_cache_mb) << 20;
-  o.row_cache_bytes = static_cast<size_t>(def.online.row_cache_mb) << 20;
+  o.row_cache_bytes = write_only ? 0 : static_cast<size_t>(def.online.row_cache_mb) << 20;
   o.latest_cache_bytes = static_cast<size_t>(def.online.latest_cache_mb) << 20;
   STRATA_ASSIGN_OR_RETURN(auto store, OpenRocksOnlineStore(o));
   if (enforce) store->SetGroups(def.groups);
@@ -100,7 +100,8 @@ Result<std::unique_ptr<FeatureRepository>> FeatureRepository::Open(const std::st
   std::unique_ptr<FeatureRepository> repo(new FeatureRepository());
   repo->dir_ = dir;
   repo->definition_ = std::move(*def);
-  STRATA_ASSIGN_OR_RETURN(repo->online_, OpenOnline(dir, repo->definition_, options.read_only));
+  STRATA_ASSIGN_OR_RETURN(repo->online_, OpenOnline(dir, repo->definition_, options.read_only, /*enforce=*/true,
+                                                     options.write_only && !options.read_only));
   STRATA_ASSIGN_OR_RETURN(uint64_t last, repo->online_->LastWriteSeq());
   repo->next_write_seq_ = last + 1;
   if (!options.read_only && options.reconcile) {

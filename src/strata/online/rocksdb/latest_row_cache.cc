@@ -62,12 +62,23 @@ void LatestRowCache::LookupBatch(std::span<const std::string_view> keys, std::st
 }
 
 void LatestRowCache::Insert(std::string_view key, std::string_view value, uint64_t epoch) {
-  const size_t size = key.size() + value.size() + kEntryOverhead;
-  if (size > shard_capacity_) return;
   Shard& s = shards_[ShardIndex(key)];
   std::unique_lock lock(s.mu);
-  // Checked under the shard lock: a writer invalidates under it too, after moving the epoch.
+  // Checked under the shard lock: a writer updates under it too, before moving the epoch.
   if (epoch_.load(std::memory_order_acquire) != epoch) return;
+  Put(s, key, value);
+}
+
+void LatestRowCache::Put(Shard& s, std::string_view key, std::string_view value) {
+  const size_t size = key.size() + value.size() + kEntryOverhead;
+  if (size > shard_capacity_) {
+    auto it = s.map.find(Absl(key));  // too large to cache: at least no stale value stays
+    if (it != s.map.end()) {
+      s.bytes -= it->first.size() + it->second.size() + kEntryOverhead;
+      s.map.erase(it);
+    }
+    return;
+  }
   auto [it, inserted] = s.map.try_emplace(std::string(key), value);
   if (!inserted) {
     s.bytes -= it->first.size() + it->second.size() + kEntryOverhead;
@@ -84,7 +95,7 @@ void LatestRowCache::Insert(std::string_view key, std::string_view value, uint64
     }
     s.order.pop_front();
   }
-  // Invalidated names stay in `order` until they reach the front; keep it bounded.
+  // Dropped names stay in `order` until they reach the front; keep it bounded.
   if (s.order.size() > 2 * s.map.size() + 1024) {
     std::deque<std::string> live;
     for (auto& k : s.order)
@@ -93,11 +104,15 @@ void LatestRowCache::Insert(std::string_view key, std::string_view value, uint64
   }
 }
 
-void LatestRowCache::EndWrite(std::span<const std::string* const> keys) {
-  for (const std::string* key : keys) {
-    Shard& s = shards_[ShardIndex(*key)];
+void LatestRowCache::EndWrite(std::span<const Written> written, bool committed) {
+  for (const Written& w : written) {
+    Shard& s = shards_[ShardIndex(*w.key)];
     std::unique_lock lock(s.mu);
-    auto it = s.map.find(*key);
+    if (committed) {
+      Put(s, *w.key, w.value);
+      continue;
+    }
+    auto it = s.map.find(*w.key);
     if (it != s.map.end()) {
       s.bytes -= it->first.size() + it->second.size() + kEntryOverhead;
       s.map.erase(it);

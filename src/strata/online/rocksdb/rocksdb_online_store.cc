@@ -170,14 +170,42 @@ class RocksOnlineStore final : public OnlineStore {
 };
 
 Status RocksOnlineStore::LoadStates(std::span<const std::string* const> keys, std::span<KeyState> states) {
-  // One MultiGet of the table groups' latest rows (the keys are sorted, and so is the subset).
+  // The table groups' latest rows: from the latest-row cache (which holds committed values
+  // between writes, and this runs under the write lock), the rest with one sorted MultiGet.
   // Sequence groups need no read: their events are merged in by RocksDB (sequence_merge.h).
   std::vector<size_t> at;
-  std::vector<rocksdb::Slice> slices;
+  std::vector<std::string_view> views;
   for (size_t i = 0; i < keys.size(); ++i) {
     if (states[i].group->kind != GroupKind::kTable) continue;
     at.push_back(i);
-    slices.emplace_back(*keys[i]);
+    views.emplace_back(*keys[i]);
+  }
+  if (at.empty()) return Status::OK();
+  auto load = [&](size_t j, std::string_view value) -> Status {
+    KeyState& st = states[at[j]];
+    L::LatestRow row;
+    if (!L::DecodeLatest(value, &row))
+      return Status::Corruption("online store: malformed latest row of group " + st.group->name);
+    st.exists = true;
+    st.event_time = row.event_time;
+    st.write_seq = row.write_seq;
+    st.row.assign(row.row);
+    return Status::OK();
+  };
+  std::vector<uint8_t> cached(at.size(), 0);
+  if (cache_) {
+    std::string arena;
+    std::vector<std::pair<uint32_t, uint32_t>> spans(at.size());
+    cache_->LookupBatch(views, &arena, &spans, &cached);
+    for (size_t j = 0; j < at.size(); ++j)
+      if (cached[j]) STRATA_RETURN_NOT_OK(load(j, std::string_view(arena).substr(spans[j].first, spans[j].second)));
+  }
+  std::vector<size_t> missed;
+  std::vector<rocksdb::Slice> slices;
+  for (size_t j = 0; j < at.size(); ++j) {
+    if (cached[j]) continue;
+    missed.push_back(j);
+    slices.emplace_back(views[j].data(), views[j].size());
   }
   const size_t n = slices.size();
   if (n == 0) return Status::OK();
@@ -187,17 +215,10 @@ Status RocksOnlineStore::LoadStates(std::span<const std::string* const> keys, st
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
   db_->MultiGet(ro, latest_, n, slices.data(), values.data(), statuses.data(), /*sorted_input=*/true);
-  for (size_t j = 0; j < n; ++j) {
-    if (statuses[j].IsNotFound()) continue;
-    STRATA_RETURN_NOT_OK(FromRocks(statuses[j], "reading online state"));
-    KeyState& st = states[at[j]];
-    L::LatestRow row;
-    if (!L::DecodeLatest({values[j].data(), values[j].size()}, &row))
-      return Status::Corruption("online store: malformed latest row of group " + st.group->name);
-    st.exists = true;
-    st.event_time = row.event_time;
-    st.write_seq = row.write_seq;
-    st.row.assign(row.row);
+  for (size_t m = 0; m < n; ++m) {
+    if (statuses[m].IsNotFound()) continue;
+    STRATA_RETURN_NOT_OK(FromRocks(statuses[m], "reading online state"));
+    STRATA_RETURN_NOT_OK(load(missed[m], {values[m].data(), values[m].size()}));
   }
   return Status::OK();
 }
@@ -323,6 +344,8 @@ Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t las
     }
   }
   const int64_t now = NowMicros();
+  // The latest values written, for the latest-row cache (write-through).
+  std::vector<std::string> latest_values(cache_ ? states.size() : 0);
   for (size_t k = 0; k < states.size(); ++k) {
     const std::string& key = *keys[k];
     KeyState& st = states[k];
@@ -330,6 +353,7 @@ Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t las
     if (st.group->kind == GroupKind::kTable) {
       L::EncodeLatest(&value, st.event_time, st.write_seq, st.row);
       STRATA_RETURN_NOT_OK(FromRocks(batch.Put(latest_, key, value), "writing online state"));
+      if (cache_) latest_values[k] = value;
       for (const auto& h : st.history) {
         value.clear();
         L::EncodeHistory(&value, h.superseded_at, h.row);
@@ -350,12 +374,12 @@ Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t las
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   if (!cache_) return FromRocks(db_->Write(wo, &batch), "committing online write batch");
-  std::vector<const std::string*> written;
+  std::vector<LatestRowCache::Written> written;
   for (size_t k = 0; k < states.size(); ++k)
-    if (states[k].group->kind == GroupKind::kTable) written.push_back(keys[k]);
+    if (states[k].group->kind == GroupKind::kTable) written.push_back({keys[k], latest_values[k]});
   cache_->BeginWrite();
   Status st = FromRocks(db_->Write(wo, &batch), "committing online write batch");
-  cache_->EndWrite(written);
+  cache_->EndWrite(written, st.ok());
   return st;
 }
 
