@@ -445,7 +445,9 @@ TEST(FeatureLoggerTest, ManyThreadsLogWhileItFlushesAndEveryRowLands) {
         LogRecord r{"t" + std::to_string(t) + "-" + std::to_string(i), NowMicros(),
                     {{"user", {int64_t{1}, int64_t{2}, int64_t{3}}}}, {{"profile:age", 0, ages, 0}}};
         (*logger)->Log(std::move(r));
-        if (i % 25 == 0) EXPECT_TRUE((*logger)->Flush().ok());
+        if (i % 25 == 0) {
+          EXPECT_TRUE((*logger)->Flush().ok());
+        }
       }
     });
   for (auto& t : threads) t.join();

@@ -204,7 +204,9 @@ TEST_F(TrainingSetTest, MatchesBruteForceOnRandomAndAdversarialData) {
       TrainingSetStats stats;
       auto out = Build(table, refs, options, &stats);
       ASSERT_TRUE(out);
-      if (partitions > 1) EXPECT_GT(stats.spilled_bytes, 0);
+      if (partitions > 1) {
+        EXPECT_GT(stats.spilled_bytes, 0);
+      }
       ASSERT_EQ(out->num_rows(), table->num_rows());
       ASSERT_EQ(out->schema()->field_names(),
                 (std::vector<std::string>{"user_id", "item_id", "ts", "label", "profile__a", "profile__b", "profile__c",
@@ -269,7 +271,6 @@ TEST_F(TrainingSetTest, RejectsBadInputBeforeAnyWork) {
   EXPECT_NE(message(null_ts, "profile:a").find("is null at row 1"), std::string::npos);
   auto clash = spine->RenameColumns({"user_id", "item_id", "ts", "profile__a"}).ValueOrDie();
   EXPECT_NE(message(clash, "profile:a").find("has the name of an output feature column"), std::string::npos);
-  SpineSource::FromFile("/nonexistent.parquet");
   EXPECT_FALSE(SpineSource::FromFile("/nonexistent.parquet").ok());
   EXPECT_FALSE(SpineSource::FromFile(dir_.str() + "/strata.yaml").ok());  // unknown extension
 }

@@ -53,6 +53,9 @@ Command AddIngestCommand(CLI::App& parent) {
                                      args->group, args->files.size(), s.seconds, s.seconds > 0 ? s.accepted / s.seconds : 0.0);
             if (s.accepted > 0) std::cout << fmt::format("; write_seq {}..{}", s.first_write_seq, s.last_write_seq);
             std::cout << "\n";
+            if (s.accepted > 0)  // the two halves run side by side; the slower one sets the pace
+              std::cout << fmt::format("time: reading and offline writing {:.2f}s, online writing {:.2f}s (in parallel)\n",
+                                       s.seconds - s.online_wait_seconds, s.online_seconds);
             for (const auto& c : s.ignored_columns) std::cout << "note: ignored column " << c << " (not a feature of " << args->group << ")\n";
             for (const auto& f : s.skipped_files)
               std::cout << "note: skipped " << f << ": an earlier run ingested it and it is unchanged (use --reingest to ingest it again)\n";

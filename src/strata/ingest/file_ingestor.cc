@@ -171,6 +171,8 @@ Result<IngestSummary> IngestSources(FeatureRepository& repo, const FeatureGroupD
   STRATA_RETURN_NOT_OK(commit(true));
   STRATA_RETURN_NOT_OK(writer->Finish());
   acknowledge();
+  summary.online_seconds = writer->times().online_seconds;
+  summary.online_wait_seconds = writer->times().online_wait_seconds;
   summary.rejected = dead_letters.count() + summary.earlier_rejected;
   if (dead_letters.count() > 0) summary.rejected_path = dead_letters.path();
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -42,6 +42,10 @@ struct IngestSummary {
   uint64_t resumed_records = 0;            // records skipped because an earlier run committed them
   std::vector<std::string> skipped_files;  // finished and unchanged since an earlier run
   double seconds = 0;
+  // The online write runs beside the reading and offline writing: its total time, and how
+  // long the rest waited for it (so the offline side took seconds - online_wait_seconds).
+  double online_seconds = 0;
+  double online_wait_seconds = 0;
 };
 
 Result<IngestSummary> IngestFiles(FeatureRepository& repo, const FeatureGroupDef& group,

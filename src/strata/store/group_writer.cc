@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+
 #include "strata/core/row_codec.h"
 
 namespace strata {
@@ -48,7 +50,10 @@ GroupWriter::~GroupWriter() { (void)Finish(); }
 
 Status GroupWriter::Finish() {
   if (!online_in_flight_.valid()) return Status::OK();
-  return online_in_flight_.get();
+  const auto start = std::chrono::steady_clock::now();
+  Status st = online_in_flight_.get();
+  online_wait_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return st;
 }
 
 Result<uint64_t> GroupWriter::Commit(std::span<const MetadataEntry> metadata) {
@@ -69,8 +74,13 @@ Result<uint64_t> GroupWriter::Commit(std::span<const MetadataEntry> metadata) {
   // Online writes stay in commit order: the previous one must be done before this one starts.
   STRATA_RETURN_NOT_OK(Finish());
   online_in_flight_ = std::async(std::launch::async, [&online = repo_.online(), writes = std::move(online_), last,
-                                                      meta = std::vector<MetadataEntry>(metadata.begin(), metadata.end())] {
-    return WriteOnlineInBatches(online, writes, last, meta);
+                                                      meta = std::vector<MetadataEntry>(metadata.begin(), metadata.end()),
+                                                      seconds = online_seconds_] {
+    const auto start = std::chrono::steady_clock::now();
+    Status st = WriteOnlineInBatches(online, writes, last, meta);
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    seconds->store(seconds->load() + took);  // one online write at a time
+    return st;
   });
   online_.clear();
   // Later rows go into a new snapshot.

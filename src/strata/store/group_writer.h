@@ -12,6 +12,7 @@
 //
 // One GroupWriter per repository at a time (write_seq is assigned here).
 
+#include <atomic>
 #include <future>
 #include <map>
 #include <memory>
@@ -25,6 +26,13 @@
 #include "strata/store/feature_repository.h"
 
 namespace strata {
+
+// Where a GroupWriter's time went: the online writes run beside the caller's reading and
+// offline writing, which waits for them only at the next Commit (and Finish).
+struct GroupWriterTimes {
+  double online_seconds = 0;       // spent in online writes (on their background thread)
+  double online_wait_seconds = 0;  // the caller waited for an online write
+};
 
 class GroupWriter {
  public:
@@ -42,6 +50,9 @@ class GroupWriter {
   Status Finish();
   ~GroupWriter();
 
+  // Complete once Finish returned.
+  GroupWriterTimes times() const { return {online_seconds_->load(), online_wait_seconds_}; }
+
  private:
   GroupWriter(FeatureRepository& repo, const FeatureGroupDef& group) : repo_(repo), group_(group) {}
   Status FlushBatch();
@@ -53,6 +64,9 @@ class GroupWriter {
   std::vector<OnlineWrite> online_;
   std::future<Status> online_in_flight_;
   uint64_t next_seq_ = 0;
+  // Shared with the online write thread (which may outlive a failed writer's Finish).
+  std::shared_ptr<std::atomic<double>> online_seconds_ = std::make_shared<std::atomic<double>>(0);
+  double online_wait_seconds_ = 0;
 };
 
 // Applies `writes` (sorted by write_seq) to the online store in bounded batches; the last
