@@ -86,6 +86,8 @@ def load(args, target, addr, items, concurrency, seconds, rate=0, fields=None):
            "--users", str(args.users), "--items-total", str(args.items)]
     if fields:
         cmd += ["--fields", str(fields)]
+    if target == "strata":
+        cmd += ["--event-times", args.event_times]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds * 10 + 120)
     if out.returncode != 0:
         sys.exit(f"run.py: {' '.join(cmd)} failed:\n{out.stderr}")
@@ -125,6 +127,9 @@ def main():
     p.add_argument("--concurrency", default="1,2,4,8,16")
     p.add_argument("--feast-concurrency", default="1,4")
     p.add_argument("--skip-feast", action="store_true")
+    p.add_argument("--event-times", default="per-group", choices=["per-group", "per-column", "none"],
+                   help="where strata's responses carry the event times (per group = what Feast's layout holds: "
+                        "one timestamp per entity and feature view)")
     p.add_argument("--dir", default="/tmp/strata-bench-serving")
     args = p.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
@@ -198,7 +203,8 @@ def main():
 
         results = {}
         for k in (100, 500):
-            print(f"\n1 user + {k} items (medians of {args.runs} runs of {args.seconds:g}s; latency in microseconds)")
+            print(f"\n1 user + {k} items (medians of {args.runs} runs of {args.seconds:g}s; latency in microseconds; "
+                  f"strata's event times {args.event_times})")
             print(f"  {'system':<8} {'conc':>5} {'req/s':>10} {'p50':>9} {'p99':>9} {'p999':>9}")
             for target, addr, lv, secs in (("strata", strata_addr, levels, args.seconds),
                                            ("redis", redis_addr, levels, args.seconds),

@@ -9,10 +9,13 @@
 //   serving_bench warm --addr HOST:PORT --users N --items-total M   (reads every key once)
 //   serving_bench load --target strata|redis|feast --addr HOST:PORT --items K --concurrency C
 //                      --seconds S [--rate R] [--fields F] [--users N --items-total M]
+//                      [--event-times per-group|per-column|none]
 //       Closed loop (each of C workers sends its next request when the last one returns), or
 //       open loop at R requests/s (latency counted from each request's scheduled time). Every
 //       request asks for 1 user + K items: 20 user features, 30 item features and a 64-d
-//       embedding. Prints one JSON line: throughput and latency percentiles.
+//       embedding, and (strata) the event times per group by default, as Feast's layout holds
+//       them (one "_ts:view" per entity and feature view). Prints one JSON line: throughput and
+//       latency percentiles.
 
 #include <arrow/api.h>
 #include <arrow/io/file.h>
@@ -331,6 +334,7 @@ void Gen(int64_t users, int64_t items, const std::string& dir, int redis_port, c
 
 struct LoadOptions {
   std::string target, addr, fields;
+  strata::v1::EventTimes event_times = strata::v1::EVENT_TIMES_PER_GROUP;
   int items = 100, concurrency = 1;
   double seconds = 5, rate = 0;
   int64_t users_total = 1'000'000, items_total = 1'000'000;
@@ -385,7 +389,7 @@ class Worker {
 
 class StrataWorker final : public Worker {
  public:
-  explicit StrataWorker(const std::string& addr) {
+  StrataWorker(const std::string& addr, strata::v1::EventTimes event_times) : event_times_(event_times) {
     auto c = strata::Client::Connect(addr);
     if (!c.ok()) Die(c.status().ToString());
     client_ = std::move(*c);
@@ -402,6 +406,7 @@ class StrataWorker final : public Worker {
     r.add_features("item_stats:*");
     r.add_features("item_embedding:vec");
     r.set_log(strata::v1::LOG_OFF);
+    r.set_event_times(event_times_);
     auto resp = client_->GetFeatures(r);
     if (!resp.ok()) {
       fmt::print(stderr, "strata: {}\n", resp.status().ToString());
@@ -411,6 +416,7 @@ class StrataWorker final : public Worker {
   }
 
  private:
+  strata::v1::EventTimes event_times_;
   std::unique_ptr<strata::Client> client_;
 };
 
@@ -494,7 +500,7 @@ void Load(const LoadOptions& o) {
   std::unique_ptr<FeastLayout> layout;
   if (o.target == "redis") layout = std::make_unique<FeastLayout>(FeastLayout::Load(o.fields));
   auto make = [&]() -> std::unique_ptr<Worker> {
-    if (o.target == "strata") return std::make_unique<StrataWorker>(o.addr);
+    if (o.target == "strata") return std::make_unique<StrataWorker>(o.addr, o.event_times);
     if (o.target == "redis") return std::make_unique<RedisWorker>(o.addr, *layout);
     if (o.target == "feast") return std::make_unique<FeastWorker>(o.addr);
     Die("--target must be strata, redis or feast");
@@ -594,6 +600,10 @@ int main(int argc, char** argv) {
     o.rate = std::stod(get("--rate", "0"));
     o.users_total = std::stoll(get("--users", "1000000"));
     o.items_total = std::stoll(get("--items-total", "1000000"));
+    const std::string times = get("--event-times", "per-group");
+    if (times == "per-column") o.event_times = strata::v1::EVENT_TIMES_PER_COLUMN;
+    else if (times == "none") o.event_times = strata::v1::EVENT_TIMES_NONE;
+    else if (times != "per-group") Die("--event-times must be per-group, per-column or none");
     Load(o);
   } else {
     Die("unknown command " + cmd);

@@ -8,12 +8,15 @@
 #include <httplib.h>
 
 #include <arrow/api.h>
+#include <arrow/io/memory.h>
+#include <arrow/ipc/api.h>
 
 #include <cmath>
 #include <future>
 #include <thread>
 
 #include "strata/core/time.h"
+#include "strata/serving/arrow_response.h"
 #include "strata/serving/client.h"
 #include "strata/serving/read_plan.h"
 #include "strata/serving/server.h"
@@ -174,6 +177,81 @@ TEST_F(ServerTest, ServesTypedColumnsWithStatusesAndEventTimes) {
   auto b = client_->GetFeatures(before);
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(b->columns(0).statuses(0), v1::MISSING);
+}
+
+// EVENT_TIMES_PER_GROUP says what EVENT_TIMES_PER_COLUMN says, once per group; NONE leaves the
+// times out; the statuses and values are the same in all three, and so is the Arrow form.
+TEST_F(ServerTest, EventTimesPerColumnPerGroupOrNone) {
+  const int64_t now = NowMicros();
+  PushProfile(1, now - 1000, 30, "DE");
+  PushProfile(2, now - 2 * kMicrosPerDay, 40, "FR");  // expired: its time is still sent
+  v1::PushRequest clicks;
+  clicks.set_group("clicks");
+  for (int i = 0; i < 3; ++i) {
+    auto* row = clicks.add_rows();
+    row->set_int64_key(1);
+    row->set_event_time_micros(now - 100 + i);
+    (*row->mutable_features())["item"] = I64(i);
+  }
+  ASSERT_TRUE(client_->Push(clicks).ok());
+  const std::vector<std::string> refs = {"profile:age", "profile:country", "profile:ctr", "clicks:item@2"};
+  auto per_column = client_->GetFeatures(Request({1, 2, 3}, refs));
+  ASSERT_TRUE(per_column.ok()) << per_column.status().ToString();
+  EXPECT_EQ(per_column->groups_size(), 0);
+
+  auto request = Request({1, 2, 3}, refs);
+  request.set_event_times(v1::EVENT_TIMES_PER_GROUP);
+  auto per_group = client_->GetFeatures(request);
+  ASSERT_TRUE(per_group.ok()) << per_group.status().ToString();
+  ASSERT_EQ(per_group->columns_size(), 4);
+  for (int c = 0; c < 4; ++c) {
+    EXPECT_EQ(per_group->columns(c).event_time_micros_size(), 0);
+    EXPECT_EQ(per_group->columns(c).statuses().size(), 3);
+    EXPECT_EQ(per_group->columns(c).values().SerializeAsString(), per_column->columns(c).values().SerializeAsString());
+  }
+  ASSERT_EQ(per_group->groups_size(), 2);
+  EXPECT_EQ(per_group->groups(0).group(), "profile");
+  EXPECT_EQ(per_group->groups(0).entity(), "user");
+  EXPECT_EQ(per_group->groups(1).group(), "clicks");
+  for (int k = 0; k < 3; ++k) {
+    EXPECT_EQ(per_group->groups(0).event_time_micros(k), per_column->columns(0).event_time_micros(k));
+    EXPECT_EQ(per_group->groups(1).event_time_micros(k), per_column->columns(3).event_time_micros(k));
+  }
+  EXPECT_EQ(per_group->groups(0).event_time_micros(1), now - 2 * kMicrosPerDay);
+  EXPECT_EQ(per_group->groups(0).event_time_micros(2), 0);  // missing
+  EXPECT_EQ(per_group->groups(1).event_time_micros(0), now - 98);  // the newest event
+
+  request.set_event_times(v1::EVENT_TIMES_NONE);
+  auto none = client_->GetFeatures(request);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->groups_size(), 0);
+  for (int c = 0; c < 4; ++c) {
+    EXPECT_EQ(none->columns(c).event_time_micros_size(), 0);
+    EXPECT_EQ(none->columns(c).statuses().size(), 3);
+  }
+  EXPECT_LT(none->ByteSizeLong(), per_group->ByteSizeLong());
+  EXPECT_LT(per_group->ByteSizeLong(), per_column->ByteSizeLong());
+
+  // The Arrow form: "<group>#event_time" per group instead of "<column>#event_time".
+  auto ipc = EncodeArrowResponse(*per_group);
+  ASSERT_TRUE(ipc.ok()) << ipc.status().ToString();
+  auto reader = arrow::ipc::RecordBatchStreamReader::Open(std::make_shared<arrow::io::BufferReader>(arrow::Buffer::FromString(*ipc)));
+  ASSERT_TRUE(reader.ok());
+  std::shared_ptr<arrow::RecordBatch> batch;
+  ASSERT_TRUE((*reader)->ReadNext(&batch).ok());
+  EXPECT_EQ(batch->schema()->GetFieldIndex("profile:age#event_time"), -1);
+  const int profile_times = batch->schema()->GetFieldIndex("profile#event_time");
+  ASSERT_GE(profile_times, 0);
+  EXPECT_NE(batch->schema()->GetFieldIndex("clicks#event_time"), -1);
+  auto times = std::static_pointer_cast<arrow::ListArray>(batch->column(profile_times))->values();
+  ASSERT_EQ(times->length(), 3);
+  EXPECT_EQ(std::static_pointer_cast<arrow::TimestampArray>(times)->Value(0), now - 1000);
+  EXPECT_TRUE(times->IsNull(2));
+
+  request.set_event_times(static_cast<v1::EventTimes>(7));
+  auto bad = client_->GetFeatures(request);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("unknown event_times 7"), std::string::npos) << bad.status().ToString();
 }
 
 TEST_F(ServerTest, SequencesEmbeddingsAndListsRoundTrip) {

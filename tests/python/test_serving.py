@@ -92,6 +92,20 @@ def test_remote_reads_match_the_embedded_store(server):
         assert both["arrays"]["user_profile:age"].to_pylist() == [30, None], fmt
         assert both["arrays"]["item_vec:vec"].to_pylist() == [[0.5, 0.25, -1.0]], fmt
         assert both["request_id"], fmt
+        # The event times once per group, or not at all; the rest of the answer is the same.
+        grouped = remote.get_features({"user": [1, 404], "item": ["a"]}, ["user_profile:age", "item_vec:vec"],
+                                      format=fmt, event_times="per_group")
+        assert "event_time_micros" not in grouped["columns"][0], fmt
+        times = {g["group"]: g for g in grouped["groups"]}
+        assert times["user_profile"]["entity"] == "user", fmt
+        assert [int(t) for t in times["user_profile"]["event_time_micros"]] == [NOW - 10, 0], fmt
+        assert [int(t) for t in times["item_vec"]["event_time_micros"]] == [NOW - 1], fmt
+        assert grouped["arrays"]["user_profile:age"].to_pylist() == [30, None], fmt
+        bare = remote.get_features({"user": [1]}, ["user_profile:age"], format=fmt, event_times="none")
+        assert "event_time_micros" not in bare["columns"][0] and not bare.get("groups"), fmt
+        assert bare["columns"][0]["statuses"] == ["PRESENT"], fmt
+    with pytest.raises(strata.InvalidArgumentError, match="event_times must be"):
+        remote.get_features({"user": [1]}, ["user_profile:age"], event_times="per_row")
     assert "strata_keys_served_total" in remote.metrics()
 
 

@@ -128,6 +128,20 @@ std::shared_ptr<arrow::Array> AsOneRow(const std::shared_ptr<arrow::Array>& valu
   return std::make_shared<arrow::ListArray>(arrow::list(values->type()), 1, offsets->data()->buffers[1], values);
 }
 
+// Event times as timestamps, null where missing: where the column's status says so, or (a
+// group's, which have no statuses) where 0.
+Result<std::shared_ptr<arrow::Array>> EventTimeArray(const google::protobuf::RepeatedField<int64_t>& micros,
+                                                     const v1::FeatureColumn* column = nullptr) {
+  arrow::TimestampBuilder times(arrow::timestamp(arrow::TimeUnit::MICRO, "UTC"), arrow::default_memory_pool());
+  for (int i = 0; i < micros.size(); ++i) {
+    const bool missing = column ? column->statuses(i) == v1::MISSING : micros[i] == 0;
+    STRATA_RETURN_NOT_OK(FromArrow(missing ? times.AppendNull() : times.Append(micros[i]), "serving"));
+  }
+  std::shared_ptr<arrow::Array> out;
+  STRATA_RETURN_NOT_OK(FromArrow(times.Finish(&out), "serving"));
+  return out;
+}
+
 }  // namespace
 
 Result<std::string> EncodeArrowResponse(const v1::GetFeaturesResponse& response) {
@@ -141,19 +155,21 @@ Result<std::string> EncodeArrowResponse(const v1::GetFeaturesResponse& response)
     columns.push_back(AsOneRow(values));
 
     arrow::Int8Builder statuses;
-    arrow::TimestampBuilder times(arrow::timestamp(arrow::TimeUnit::MICRO, "UTC"), arrow::default_memory_pool());
-    for (int64_t i = 0; i < rows; ++i) {
-      const auto s = c.statuses(static_cast<int>(i));
-      STRATA_RETURN_NOT_OK(FromArrow(statuses.Append(static_cast<int8_t>(s)), "serving"));
-      const int64_t t = i < c.event_time_micros_size() ? c.event_time_micros(static_cast<int>(i)) : 0;
-      STRATA_RETURN_NOT_OK(FromArrow(s == v1::MISSING ? times.AppendNull() : times.Append(t), "serving"));
-    }
-    std::shared_ptr<arrow::Array> s, t;
+    for (int64_t i = 0; i < rows; ++i)
+      STRATA_RETURN_NOT_OK(FromArrow(statuses.Append(static_cast<int8_t>(c.statuses(static_cast<int>(i)))), "serving"));
+    std::shared_ptr<arrow::Array> s;
     STRATA_RETURN_NOT_OK(FromArrow(statuses.Finish(&s), "serving"));
-    STRATA_RETURN_NOT_OK(FromArrow(times.Finish(&t), "serving"));
     fields.push_back(arrow::field(c.name() + "#status", arrow::list(s->type()), false));
     columns.push_back(AsOneRow(s));
+    if (c.event_time_micros_size() != rows) continue;  // sent per group, or not at all
+    STRATA_ASSIGN_OR_RETURN(auto t, EventTimeArray(c.event_time_micros(), &c));
     fields.push_back(arrow::field(c.name() + "#event_time", arrow::list(t->type()), false));
+    columns.push_back(AsOneRow(t));
+  }
+  for (const auto& g : response.groups()) {
+    STRATA_ASSIGN_OR_RETURN(auto t, EventTimeArray(g.event_time_micros()));
+    auto meta = arrow::key_value_metadata({"entity"}, {g.entity()});
+    fields.push_back(arrow::field(g.group() + "#event_time", arrow::list(t->type()), false, meta));
     columns.push_back(AsOneRow(t));
   }
   auto schema = arrow::schema(fields, arrow::key_value_metadata({"request_id", "as_of_micros"},

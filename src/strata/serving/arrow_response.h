@@ -6,9 +6,11 @@
 // The stream holds one record batch of one row. Per FeatureColumn of the response, three
 // fields: "<name>" (list<T>: the column's values, one per key, null unless PRESENT; T is the
 // feature's Arrow type, e.g. list<int64> for a sequence, fixed_size_list<float32, D> for an
-// embedding), "<name>#status" (list<int8>: the FeatureStatus numbers) and "<name>#event_time"
-// (list<timestamp[us, UTC]>; null when missing). Field metadata: entity, type. Schema
-// metadata: request_id, as_of_micros.
+// embedding), "<name>#status" (list<int8>: the FeatureStatus numbers) and, when the column
+// carries event times (EVENT_TIMES_PER_COLUMN), "<name>#event_time" (list<timestamp[us, UTC]>;
+// null when missing). Per GroupEventTimes (EVENT_TIMES_PER_GROUP), "<group>#event_time" (the
+// same, no ':' in the name). Field metadata: entity, type. Schema metadata: request_id,
+// as_of_micros.
 
 #include <string>
 

@@ -60,20 +60,24 @@ Status AppendFlat(const arrow::Array& a, int64_t begin, int64_t end, v1::Values*
 
 }  // namespace
 
-Status EncodeColumn(const arrow::Array& array, const std::vector<RowInfo>& info, int32_t last_n,
+void EncodeEventTimes(const std::vector<RowInfo>& info, google::protobuf::RepeatedField<int64_t>* out) {
+  out->Reserve(static_cast<int>(info.size()));
+  for (const RowInfo& r : info) out->Add(r.state == RowState::kMissing ? 0 : r.event_time);
+}
+
+Status EncodeColumn(const arrow::Array& array, const std::vector<RowInfo>& info, int32_t last_n, bool event_times,
                     v1::FeatureColumn* out) {
   const int64_t rows = array.length();
   if (static_cast<int64_t>(info.size()) != rows) return Status::Internal("row info does not match the column");
   out->mutable_statuses()->Reserve(static_cast<int>(rows));
-  out->mutable_event_time_micros()->Reserve(static_cast<int>(rows));
   for (int64_t i = 0; i < rows; ++i) {
     const RowInfo& r = info[i];
     v1::FeatureStatus s = r.state == RowState::kPresent ? (array.IsNull(i) ? v1::NULL_VALUE : v1::PRESENT)
                           : r.state == RowState::kExpired ? v1::EXPIRED
                                                           : v1::MISSING;
     out->add_statuses(s);
-    out->add_event_time_micros(r.state == RowState::kMissing ? 0 : r.event_time);
   }
+  if (event_times) EncodeEventTimes(info, out->mutable_event_time_micros());
   v1::Values* values = out->mutable_values();
   switch (array.type_id()) {
     case arrow::Type::FIXED_SIZE_LIST: {  // embeddings: D floats per row, zeros where null

@@ -88,6 +88,7 @@ Status FeatureServer::DoGetFeatures(const v1::GetFeaturesRequest& request, v1::G
   response->set_request_id(request.request_id().empty() ? NewRequestId() : request.request_id());
   response->set_as_of_micros(as_of);
   std::vector<RowInfo> info;
+  const bool column_times = request.event_times() == v1::EVENT_TIMES_PER_COLUMN;
   for (const PlannedRead& read : plan.reads) {
     const PlannedEntity& entity = plan.entities[read.entity_index];
     std::vector<const FeatureDef*> features;
@@ -106,8 +107,14 @@ Status FeatureServer::DoGetFeatures(const v1::GetFeaturesRequest& request, v1::G
       out->set_name(pc.name);
       out->set_entity(entity.entity->name);
       out->set_type(pc.type);
-      STRATA_RETURN_NOT_OK(EncodeColumn(*(*arrays)[c], info, pc.last_n, out));
+      STRATA_RETURN_NOT_OK(EncodeColumn(*(*arrays)[c], info, pc.last_n, column_times, out));
       if (log) record.columns.push_back({pc.name, read.entity_index, (*arrays)[c], pc.last_n});
+    }
+    if (request.event_times() == v1::EVENT_TIMES_PER_GROUP) {  // one read per group (read_plan.h)
+      v1::GroupEventTimes* g = response->add_groups();
+      g->set_group(read.group->name);
+      g->set_entity(entity.entity->name);
+      EncodeEventTimes(info, g->mutable_event_time_micros());
     }
   }
   if (log) {

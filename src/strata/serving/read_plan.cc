@@ -51,6 +51,9 @@ Result<ReadPlan> DecodeGetFeatures(const RepoDefinition& definition, const v1::G
   if (request.features_size() > limits.max_features)
     return Status::InvalidArgument("too many features: " + std::to_string(request.features_size()) +
                                    " refs, at most " + std::to_string(limits.max_features) + " per request");
+  if (!v1::EventTimes_IsValid(request.event_times()))
+    return Status::InvalidArgument("unknown event_times " + std::to_string(request.event_times()) +
+                                   ": EVENT_TIMES_PER_COLUMN (0), EVENT_TIMES_PER_GROUP (1) or EVENT_TIMES_NONE (2)");
   for (const auto& e : request.entities()) {
     plan.total_keys += std::max(e.int64_keys_size(), e.string_keys_size());
     if (plan.total_keys > limits.max_keys)

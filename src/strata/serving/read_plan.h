@@ -27,7 +27,8 @@ struct PlannedColumn {
   int32_t last_n = 0;  // sequences: newest N events
 };
 
-// One batched online read: some features of one group for the keys of its entity.
+// One batched online read: some features of one group for the keys of its entity (a request
+// reads each group once).
 struct PlannedRead {
   const FeatureGroupDef* group = nullptr;
   size_t entity_index = 0;  // into ReadPlan::entities
