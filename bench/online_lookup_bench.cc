@@ -320,29 +320,26 @@ int main(int argc, char** argv) {
   };
   std::vector<Row> table;
   int64_t sink = 0;
-  if (o.profile_strata == "seq") {
+  // Loops to run under perf: Strata's reads only.
+  auto profile_sequences = [&](int requests) {
     std::vector<const FeatureDef*> sf = {&clicks.features[0], &clicks.features[1]};
-    std::vector<std::vector<Value>> keys(50000);
+    std::vector<std::vector<Value>> keys(requests);
     for (auto& r : keys)
       for (int b = 0; b < 100; ++b) r.push_back(static_cast<int64_t>(rng() % o.seq_users));
-    auto s = Measure(50000, 100, [&](int i) { sink += Check(repo->Read(clicks, keys[i], sf, std::nullopt, 50), "read")[0]->length(); });
+    auto s = Measure(requests, 100, [&](int i) { sink += Check(repo->Read(clicks, keys[i], sf, std::nullopt, 50), "read")[0]->length(); });
     fmt::print("strata sequences newest 50 of 100 keys: {:.0f} keys/s p50 {:.1f} us\n", s.keys_per_sec, s.p50_us);
+  };
+  if (o.profile_strata == "seq") {
+    profile_sequences(50000);
     return 0;
   }
-  if (!o.profile_strata.empty()) {  // a loop to run under perf: strata table reads only
+  if (!o.profile_strata.empty()) {
     {
       std::vector<Value> none;
       auto s0 = Measure(200000, 1, [&](int) { sink += Check(repo->Read(profile, none, all), "read").size(); });
       fmt::print("strata empty request (20 columns): p50 {:.2f} us\n", s0.p50_us);
     }
-    {
-      std::vector<const FeatureDef*> sf = {&clicks.features[0], &clicks.features[1]};
-      std::vector<std::vector<Value>> keys(20000);
-      for (auto& r : keys)
-        for (int b = 0; b < 100; ++b) r.push_back(static_cast<int64_t>(rng() % o.seq_users));
-      auto s = Measure(20000, 100, [&](int i) { sink += Check(repo->Read(clicks, keys[i], sf, std::nullopt, 50), "read")[0]->length(); });
-      fmt::print("strata sequences newest 50 of 100 keys: {:.0f} keys/s p50 {:.1f} us\n", s.keys_per_sec, s.p50_us);
-    }
+    profile_sequences(20000);
     for (int batch : {1000, 1}) {
       const int requests = batch == 1 ? 300000 : 3000;
       std::vector<std::vector<Value>> keys(requests);

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cmath>
 #include <random>
+#include <regex>
 #include <thread>
 
 #include "strata/core/time.h"
@@ -239,9 +240,11 @@ TEST(OnlineScalarTypesTest, EveryScalarTypeReadsBackWithNulls) {
   EXPECT_EQ(Cell(*(*no_nulls)[1], 1), Value(int64_t{-18}));
 }
 
+// The rows compaction reclaims have died since they were written (a write does not store new
+// history rows that are dead already): here the history window shrinks from 3h to 1h.
 TEST(OnlineCompactionTest, CompactionFilterReclaimsExpiredRowsOnly) {
   TempDir dir;
-  auto repo = MakeRepo(dir, R"(entities:
+  const std::string body = R"(entities:
   user: {key: user_id}
 feature_groups:
   short:
@@ -251,9 +254,11 @@ feature_groups:
     features: {x: int64}
   keep:
     entity: user
-    history: 1h
+    history: HISTORY
     features: {x: int64}
-)");
+)";
+  auto with_history = [&](const std::string& h) { return std::regex_replace(body, std::regex("HISTORY"), h); };
+  auto repo = MakeRepo(dir, with_history("3h"));
   const int64_t now = NowMicros();
   const auto& s = **repo->FindGroup("short");
   const auto& k = **repo->FindGroup("keep");
@@ -273,15 +278,63 @@ feature_groups:
   ASSERT_TRUE(before.ok());
   EXPECT_EQ(before->latest_entries, 170u);
   EXPECT_EQ(before->history_entries, 40u);
+  repo.reset();
+  testing::WriteText(dir.path() / "strata.yaml", "project: test\n" + with_history("1h"));
+  ASSERT_TRUE(FeatureRepository::Apply(dir.str()).ok());
+  auto reopened = FeatureRepository::Open(dir.str());
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  repo = std::move(*reopened);
+  const auto& k1 = **repo->FindGroup("keep");
   ASSERT_TRUE(repo->online().Compact().ok());
   auto after = repo->online().Stats();
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->latest_entries, 70u);   // 50 live short rows + 20 keep rows
   EXPECT_EQ(after->history_entries, 20u);  // only rows some read inside the 1h window can see
   // Reads inside the window are unchanged by compaction.
-  auto cols = repo->Read(k, std::vector<Value>{int64_t{0}}, {&k.features[0]}, now - 3599 * kSec);
+  auto cols = repo->Read(k1, std::vector<Value>{int64_t{0}}, {&k1.features[0]}, now - 3599 * kSec);
   ASSERT_TRUE(cols.ok()) << cols.status().ToString();
   EXPECT_EQ(Cell(*(*cols)[0], 0), Value(int64_t{2}));
+}
+
+// A backfill's superseded rows that no read inside the history window can see are not stored
+// (compaction would only drop them); late rows still find their neighbours, and every read
+// inside the window answers as before.
+TEST_P(OnlineTableTest, HistoryRowsNoReadCanSeeAreNotStored) {
+  TempDir dir;
+  auto repo = MakeRepo(dir, std::string(GetParam() ? "online: {latest_cache_mb: 1}\n" : "online: {latest_cache_mb: 0}\n") +
+                                "entities:\n  user: {key: user_id}\nfeature_groups:\n  g:\n    entity: user\n"
+                                "    history: 1h\n    features: {x: int64}\n");
+  const auto& g = **repo->FindGroup("g");
+  const int64_t now = NowMicros();
+  const int64_t h = 3600 * kSec;
+  auto write = [&](std::vector<FeatureRow> rows) { ASSERT_TRUE(repo->Write(g, rows).ok()); };
+  auto read = [&](int64_t as_of) {
+    auto cols = repo->Read(g, std::vector<Value>{int64_t{1}}, {&g.features[0]}, as_of);
+    EXPECT_TRUE(cols.ok()) << cols.status().ToString();
+    return cols.ok() ? Cell(*(*cols)[0], 0) : Value();
+  };
+  auto history = [&] { return repo->online().Stats()->history_entries; };
+  // Superseded 2h ago (dead), superseded 10 minutes ago (live), and the latest.
+  write({Row(int64_t{1}, now - 5 * h, {int64_t{5}}), Row(int64_t{1}, now - 2 * h, {int64_t{2}}),
+         Row(int64_t{1}, now - 600 * kSec, {int64_t{0}})});
+  EXPECT_EQ(history(), 1u);
+  EXPECT_EQ(read(now - h + kSec), Value(int64_t{2}));
+  EXPECT_EQ(read(now), Value(int64_t{0}));
+  // A late row older than the window's view: superseded by the 2h-old row, dead, not stored.
+  write({Row(int64_t{1}, now - 4 * h, {int64_t{4}})});
+  EXPECT_EQ(history(), 1u);
+  EXPECT_EQ(read(now - h + kSec), Value(int64_t{2}));
+  // A late row inside the window: stored, and the 2h-old row it supersedes is rewritten.
+  write({Row(int64_t{1}, now - 1800 * kSec, {int64_t{3}})});
+  EXPECT_EQ(history(), 2u);
+  EXPECT_EQ(read(now - 2400 * kSec), Value(int64_t{2}));
+  EXPECT_EQ(read(now - 1200 * kSec), Value(int64_t{3}));
+  EXPECT_EQ(read(now), Value(int64_t{0}));
+  // A newer row in a later batch: the latest moves to history (superseded now: live).
+  write({Row(int64_t{1}, now - kSec, {int64_t{9}})});
+  EXPECT_EQ(history(), 3u);
+  EXPECT_EQ(read(now - 300 * kSec), Value(int64_t{0}));
+  EXPECT_EQ(read(now), Value(int64_t{9}));
 }
 
 TEST(OnlineEvolutionTest, ReadsOldRowsAfterSchemaEvolution) {

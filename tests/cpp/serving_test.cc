@@ -140,6 +140,20 @@ class ServerTest : public ::testing::Test {
     ASSERT_TRUE(r.ok()) << r.status().ToString();
   }
 
+  // `n` click events of `user` at first, first + 1, ...; items first_item, first_item + 1, ...
+  void PushClicks(int64_t user, int64_t first, int n, int64_t first_item) {
+    v1::PushRequest p;
+    p.set_group("clicks");
+    for (int i = 0; i < n; ++i) {
+      auto* row = p.add_rows();
+      row->set_int64_key(user);
+      row->set_event_time_micros(first + i);
+      (*row->mutable_features())["item"] = I64(first_item + i);
+    }
+    auto r = client_->Push(p);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+
   TempDir dir_;
   std::unique_ptr<Server> server_;
   std::unique_ptr<Client> client_;
@@ -185,15 +199,7 @@ TEST_F(ServerTest, EventTimesPerColumnPerGroupOrNone) {
   const int64_t now = NowMicros();
   PushProfile(1, now - 1000, 30, "DE");
   PushProfile(2, now - 2 * kMicrosPerDay, 40, "FR");  // expired: its time is still sent
-  v1::PushRequest clicks;
-  clicks.set_group("clicks");
-  for (int i = 0; i < 3; ++i) {
-    auto* row = clicks.add_rows();
-    row->set_int64_key(1);
-    row->set_event_time_micros(now - 100 + i);
-    (*row->mutable_features())["item"] = I64(i);
-  }
-  ASSERT_TRUE(client_->Push(clicks).ok());
+  PushClicks(1, now - 100, 3, 0);
   const std::vector<std::string> refs = {"profile:age", "profile:country", "profile:ctr", "clicks:item@2"};
   auto per_column = client_->GetFeatures(Request({1, 2, 3}, refs));
   ASSERT_TRUE(per_column.ok()) << per_column.status().ToString();
@@ -256,15 +262,7 @@ TEST_F(ServerTest, EventTimesPerColumnPerGroupOrNone) {
 
 TEST_F(ServerTest, SequencesEmbeddingsAndListsRoundTrip) {
   const int64_t now = NowMicros();
-  v1::PushRequest clicks;
-  clicks.set_group("clicks");
-  for (int i = 0; i < 5; ++i) {
-    auto* row = clicks.add_rows();
-    row->set_int64_key(7);
-    row->set_event_time_micros(now - 100 + i);
-    (*row->mutable_features())["item"] = I64(100 + i);
-  }
-  ASSERT_TRUE(client_->Push(clicks).ok());
+  PushClicks(7, now - 100, 5, 100);
   v1::PushRequest vec;
   vec.set_group("item_vec");
   auto* row = vec.add_rows();

@@ -34,7 +34,7 @@ class ExpiryCompactionFilter : public rocksdb::CompactionFilter {
         int64_t superseded_at;
         std::string_view row;
         if (!L::DecodeHistory(v, &superseded_at, &row)) return false;
-        return superseded_at < cutoff || L::OutlivedBefore(L::TimedKeyEventTime(k), g.lifetime, cutoff);
+        return L::HistoryRowDead(L::TimedKeyEventTime(k), superseded_at, g.lifetime, cutoff);
       }
       case ColumnFamilyRole::kSequence:
         return false;  // rewritten in FilterV2

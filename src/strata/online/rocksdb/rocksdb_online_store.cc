@@ -76,6 +76,7 @@ struct HistoryEntry {
   uint64_t write_seq = 0;
   int64_t superseded_at = 0;
   std::string row;
+  bool stored = false;  // read from the store (rewritten with a new superseded_at), not new
   bool OlderThan(int64_t et, uint64_t seq) const { return Newer(et, seq, event_time, write_seq); }
 };
 
@@ -255,7 +256,7 @@ Status RocksOnlineStore::InsertLate(std::unique_ptr<rocksdb::Iterator>* history,
     const int64_t et = L::TimedKeyEventTime(k);
     const uint64_t seq = L::TimedKeyWriteSeq(k);
     if (!older || Newer(et, seq, older->event_time, older->write_seq)) {
-      HistoryEntry stored{et, seq, 0, {}};
+      HistoryEntry stored{et, seq, 0, {}, /*stored=*/true};
       std::string_view row;
       if (!L::DecodeHistory({it->value().data(), it->value().size()}, &stored.superseded_at, &row))
         return Status::Corruption("online store: malformed history row of group " + st->group->name);
@@ -354,7 +355,13 @@ Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t las
       L::EncodeLatest(&value, st.event_time, st.write_seq, st.row);
       STRATA_RETURN_NOT_OK(FromRocks(batch.Put(latest_, key, value), "writing online state"));
       if (cache_) latest_values[k] = value;
+      // New history rows that no read inside the history window can see (a backfill's, mostly)
+      // are not stored: compaction would only drop them. A stored row is rewritten regardless.
+      int64_t cutoff;
+      if (__builtin_sub_overflow(now, st.group->history, &cutoff)) cutoff = INT64_MIN;
+      const int64_t lifetime = st.group->Lifetime().value_or(0);
       for (const auto& h : st.history) {
+        if (!h.stored && L::HistoryRowDead(h.event_time, h.superseded_at, lifetime, cutoff)) continue;
         value.clear();
         L::EncodeHistory(&value, h.superseded_at, h.row);
         STRATA_RETURN_NOT_OK(FromRocks(batch.Put(history_, L::TimedKey(key, h.event_time, h.write_seq), value),

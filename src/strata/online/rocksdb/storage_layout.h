@@ -144,6 +144,13 @@ inline bool OutlivedBefore(int64_t event_time, int64_t lifetime, int64_t cutoff)
   return end < cutoff;
 }
 
+// True when a history row is invisible to every read inside the history window, which starts
+// at `cutoff` (now - history): superseded before it, or outlived before it. Compaction drops
+// such rows; a write does not store new ones.
+inline bool HistoryRowDead(int64_t event_time, int64_t superseded_at, int64_t lifetime, int64_t cutoff) {
+  return superseded_at < cutoff || OutlivedBefore(event_time, lifetime, cutoff);
+}
+
 // Rule 1: visible at `t` iff event_time <= t and (no lifetime or t - event_time <= lifetime).
 inline bool VisibleAt(int64_t event_time, int64_t lifetime, int64_t t) {
   if (event_time > t) return false;
