@@ -40,12 +40,20 @@ feature_groups:
     features: {views: int64}
 )";
 
-// Each test runs twice: reading RocksDB only, and with a (small) latest-row cache in front of
-// it, which writes go through and read their keys' states from.
-class OnlineTableTest : public ::testing::TestWithParam<bool> {
+// Each test runs three times: reading RocksDB only; with a (small) latest-row cache in front of
+// it, which writes read their keys' states from; and with that cache written through, as in a
+// write-only process (then the reads of the test share the cache with the writes).
+enum class CacheMode { kUncached, kCached, kWriteThrough };
+
+std::string OnlineLine(CacheMode mode) {
+  return mode == CacheMode::kUncached ? "online: {latest_cache_mb: 0}\n" : "online: {latest_cache_mb: 1}\n";
+}
+RepositoryOptions OptionsFor(CacheMode mode) { return {.write_only = mode == CacheMode::kWriteThrough}; }
+
+class OnlineTableTest : public ::testing::TestWithParam<CacheMode> {
  protected:
   void SetUp() override {
-    repo_ = MakeRepo(dir_, std::string(GetParam() ? "online: {latest_cache_mb: 1}" : "online: {latest_cache_mb: 0}") + kBody);
+    repo_ = MakeRepo(dir_, OnlineLine(GetParam()) + kBody, OptionsFor(GetParam()));
     ASSERT_TRUE(repo_);
   }
   const FeatureGroupDef& G(const char* name) { return **repo_->FindGroup(name); }
@@ -70,8 +78,13 @@ class OnlineTableTest : public ::testing::TestWithParam<bool> {
   std::unique_ptr<FeatureRepository> repo_;
 };
 
-INSTANTIATE_TEST_SUITE_P(LatestRowCache, OnlineTableTest, ::testing::Bool(),
-                         [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "Cached" : "Uncached"; });
+INSTANTIATE_TEST_SUITE_P(LatestRowCache, OnlineTableTest,
+                         ::testing::Values(CacheMode::kUncached, CacheMode::kCached, CacheMode::kWriteThrough),
+                         [](const ::testing::TestParamInfo<CacheMode>& p) {
+                           return p.param == CacheMode::kUncached ? "Uncached"
+                                  : p.param == CacheMode::kCached ? "Cached"
+                                                                  : "WriteThrough";
+                         });
 
 TEST_P(OnlineTableTest, NewestEventTimeWinsAndLateEventsNeverOverwrite) {
   Write("profile", {Row(int64_t{1}, T0 + 10, {int64_t{30}, std::string("DE"), 0.5})});
@@ -301,9 +314,10 @@ feature_groups:
 // inside the window answers as before.
 TEST_P(OnlineTableTest, HistoryRowsNoReadCanSeeAreNotStored) {
   TempDir dir;
-  auto repo = MakeRepo(dir, std::string(GetParam() ? "online: {latest_cache_mb: 1}\n" : "online: {latest_cache_mb: 0}\n") +
-                                "entities:\n  user: {key: user_id}\nfeature_groups:\n  g:\n    entity: user\n"
-                                "    history: 1h\n    features: {x: int64}\n");
+  auto repo = MakeRepo(dir,
+                       OnlineLine(GetParam()) + "entities:\n  user: {key: user_id}\nfeature_groups:\n  g:\n    entity: user\n"
+                                                "    history: 1h\n    features: {x: int64}\n",
+                       OptionsFor(GetParam()));
   const auto& g = **repo->FindGroup("g");
   const int64_t now = NowMicros();
   const int64_t h = 3600 * kSec;

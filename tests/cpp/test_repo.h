@@ -44,11 +44,12 @@ inline void WriteText(const std::filesystem::path& p, const std::string& text) {
 }
 
 // Writes strata.yaml with the given entities+groups section and applies it.
-inline std::unique_ptr<FeatureRepository> MakeRepo(const TempDir& dir, const std::string& body) {
+inline std::unique_ptr<FeatureRepository> MakeRepo(const TempDir& dir, const std::string& body,
+                                                   const RepositoryOptions& options = {}) {
   WriteText(dir.path() / "strata.yaml", "project: test\n" + body);
   auto plan = FeatureRepository::Apply(dir.str());
   EXPECT_TRUE(plan.ok()) << plan.status().ToString();
-  auto repo = FeatureRepository::Open(dir.str());
+  auto repo = FeatureRepository::Open(dir.str(), options);
   EXPECT_TRUE(repo.ok()) << repo.status().ToString();
   return repo.ok() ? std::move(*repo) : nullptr;
 }

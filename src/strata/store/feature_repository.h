@@ -40,8 +40,9 @@ struct RepositoryOptions {
   // Skipped for read-only opens.
   bool reconcile = true;
   // The process writes and serves no reads (`strata ingest`, `strata stream`): RocksDB's row
-  // cache, which only speeds up reads, is left out. It would be probed once per overlapping data
-  // file for every key whose state a write batch reads (~a fifth of a bulk ingest's time).
+  // cache, which only speeds up reads, is left out (it was probed once per overlapping data file
+  // for every key whose state a write batch reads: ~a fifth of a bulk ingest's time), and the
+  // latest-row cache keeps the rows written, which the next batches read their state from.
   bool write_only = false;
 };
 

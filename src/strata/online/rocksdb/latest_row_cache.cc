@@ -104,11 +104,11 @@ void LatestRowCache::Put(Shard& s, std::string_view key, std::string_view value)
   }
 }
 
-void LatestRowCache::EndWrite(std::span<const Written> written, bool committed) {
+void LatestRowCache::EndWrite(std::span<const Written> written, bool store) {
   for (const Written& w : written) {
     Shard& s = shards_[ShardIndex(*w.key)];
     std::unique_lock lock(s.mu);
-    if (committed) {
+    if (store) {
       Put(s, *w.key, w.value);
       continue;
     }

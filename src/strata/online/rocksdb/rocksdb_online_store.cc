@@ -173,6 +173,7 @@ class RocksOnlineStore final : public OnlineStore {
 Status RocksOnlineStore::LoadStates(std::span<const std::string* const> keys, std::span<KeyState> states) {
   // The table groups' latest rows: from the latest-row cache (which holds committed values
   // between writes, and this runs under the write lock), the rest with one sorted MultiGet.
+  // (The cache has the keys readers read, or with write-through the ones written before.)
   // Sequence groups need no read: their events are merged in by RocksDB (sequence_merge.h).
   std::vector<size_t> at;
   std::vector<std::string_view> views;
@@ -346,7 +347,7 @@ Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t las
   }
   const int64_t now = NowMicros();
   // The latest values written, for the latest-row cache (write-through).
-  std::vector<std::string> latest_values(cache_ ? states.size() : 0);
+  std::vector<std::string> latest_values(cache_ && options_.cache_writes ? states.size() : 0);
   for (size_t k = 0; k < states.size(); ++k) {
     const std::string& key = *keys[k];
     KeyState& st = states[k];
@@ -354,7 +355,7 @@ Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t las
     if (st.group->kind == GroupKind::kTable) {
       L::EncodeLatest(&value, st.event_time, st.write_seq, st.row);
       STRATA_RETURN_NOT_OK(FromRocks(batch.Put(latest_, key, value), "writing online state"));
-      if (cache_) latest_values[k] = value;
+      if (!latest_values.empty()) latest_values[k] = value;
       // New history rows that no read inside the history window can see (a backfill's, mostly)
       // are not stored: compaction would only drop them. A stored row is rewritten regardless.
       int64_t cutoff;
@@ -383,10 +384,11 @@ Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t las
   if (!cache_) return FromRocks(db_->Write(wo, &batch), "committing online write batch");
   std::vector<LatestRowCache::Written> written;
   for (size_t k = 0; k < states.size(); ++k)
-    if (states[k].group->kind == GroupKind::kTable) written.push_back({keys[k], latest_values[k]});
+    if (states[k].group->kind == GroupKind::kTable)
+      written.push_back({keys[k], latest_values.empty() ? std::string_view() : std::string_view(latest_values[k])});
   cache_->BeginWrite();
   Status st = FromRocks(db_->Write(wo, &batch), "committing online write batch");
-  cache_->EndWrite(written, st.ok());
+  cache_->EndWrite(written, st.ok() && options_.cache_writes);
   return st;
 }
 
