@@ -71,14 +71,7 @@ void LatestRowCache::Insert(std::string_view key, std::string_view value, uint64
 
 void LatestRowCache::Put(Shard& s, std::string_view key, std::string_view value) {
   const size_t size = key.size() + value.size() + kEntryOverhead;
-  if (size > shard_capacity_) {
-    auto it = s.map.find(Absl(key));  // too large to cache: at least no stale value stays
-    if (it != s.map.end()) {
-      s.bytes -= it->first.size() + it->second.size() + kEntryOverhead;
-      s.map.erase(it);
-    }
-    return;
-  }
+  if (size > shard_capacity_) return Drop(s, key);  // too large to cache: at least no stale value stays
   auto [it, inserted] = s.map.try_emplace(std::string(key), value);
   if (!inserted) {
     s.bytes -= it->first.size() + it->second.size() + kEntryOverhead;
@@ -88,11 +81,7 @@ void LatestRowCache::Put(Shard& s, std::string_view key, std::string_view value)
   }
   s.bytes += size;
   while (s.bytes > shard_capacity_ && !s.order.empty()) {
-    auto victim = s.map.find(s.order.front());
-    if (victim != s.map.end()) {
-      s.bytes -= victim->first.size() + victim->second.size() + kEntryOverhead;
-      s.map.erase(victim);
-    }
+    Drop(s, s.order.front());
     s.order.pop_front();
   }
   // Dropped names stay in `order` until they reach the front; keep it bounded.
@@ -104,19 +93,19 @@ void LatestRowCache::Put(Shard& s, std::string_view key, std::string_view value)
   }
 }
 
+void LatestRowCache::Drop(Shard& s, std::string_view key) {
+  auto it = s.map.find(Absl(key));
+  if (it == s.map.end()) return;
+  s.bytes -= it->first.size() + it->second.size() + kEntryOverhead;
+  s.map.erase(it);
+}
+
 void LatestRowCache::EndWrite(std::span<const Written> written, bool store) {
   for (const Written& w : written) {
     Shard& s = shards_[ShardIndex(*w.key)];
     std::unique_lock lock(s.mu);
-    if (store) {
-      Put(s, *w.key, w.value);
-      continue;
-    }
-    auto it = s.map.find(*w.key);
-    if (it != s.map.end()) {
-      s.bytes -= it->first.size() + it->second.size() + kEntryOverhead;
-      s.map.erase(it);
-    }
+    if (store) Put(s, *w.key, w.value);
+    else Drop(s, *w.key);
   }
   epoch_.fetch_add(1, std::memory_order_acq_rel);
 }

@@ -65,6 +65,8 @@ class LatestRowCache {
   static size_t ShardIndex(std::string_view key);
   // Stores `value` for `key` in `s` (locked), evicting the oldest entries beyond capacity.
   void Put(Shard& s, std::string_view key, std::string_view value);
+  // Removes `key` from `s` (locked), if there (its name may stay in `order`).
+  void Drop(Shard& s, std::string_view key);
 
   size_t shard_capacity_;
   mutable std::vector<Shard> shards_;
