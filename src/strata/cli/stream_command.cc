@@ -5,12 +5,16 @@
 #include <signal.h>
 
 #include <atomic>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
 #include "strata/cli/command.h"
+#include "strata/core/file_io.h"
+#include "strata/core/repo_yaml.h"
 #include "strata/ingest/kafka_stream.h"
 #include "strata/serving/http_service.h"
+#include "strata/serving/remote_stream_sink.h"
 
 namespace strata::cli {
 
@@ -20,6 +24,7 @@ Command AddStreamCommand(CLI::App& parent) {
     std::string config;
     std::string name;
     std::string metrics;
+    std::string server;
     bool stop_at_end = false;
   };
   auto args = std::make_shared<Args>();
@@ -31,6 +36,9 @@ Command AddStreamCommand(CLI::App& parent) {
   app->add_option("--name", args->name, "Which stream of strata.yaml's streams: to run (needed when it defines several)");
   app->add_option("--repo", args->repo, "Feature repository directory")->capture_default_str();
   app->add_option("--metrics", args->metrics, "Serve Prometheus metrics at HOST:PORT/metrics (port 0: any free port)");
+  app->add_option("--server", args->server,
+                  "Write through the strata serve at HOST:PORT (gRPC) instead of opening the stores: several such "
+                  "processes in one consumer group split the partitions, exactly once (docs/streaming.md)");
   app->add_flag("--stop-at-end", args->stop_at_end, "Stop once every assigned partition is consumed to its end");
   return {app, [args]() -> int {
             sigset_t stop_signals;
@@ -44,9 +52,25 @@ Command AddStreamCommand(CLI::App& parent) {
                           kExitUsageError);
             auto config = LoadStreamConfig(args->repo, args->config, args->name);
             if (!config.ok()) return Fail("stream", config.status(), kExitUsageError);
-            auto repo = FeatureRepository::Open(args->repo, {.write_only = true});
-            if (!repo.ok()) return Fail("stream", repo.status());
-            auto stream = KafkaStream::Open(**repo, *config);
+            std::unique_ptr<FeatureRepository> repo;
+            Result<std::unique_ptr<KafkaStream>> stream = Status::Internal("no stream");
+            if (args->server.empty()) {
+              auto opened = FeatureRepository::Open(args->repo, {.write_only = true});
+              if (!opened.ok()) return Fail("stream", opened.status());
+              repo = std::move(*opened);
+              stream = KafkaStream::Open(*repo, *config);
+            } else {
+              // The server owns the stores; this process only needs the definitions to decode.
+              const std::string yaml = (std::filesystem::path(args->repo) / "strata.yaml").string();
+              auto text = ReadFileToString(yaml);
+              if (!text.ok()) return Fail("stream", text.status().WithContext("reading " + yaml), kExitUsageError);
+              auto definition = ParseRepoYaml(*text, yaml);
+              if (!definition.ok()) return Fail("stream", definition.status(), kExitUsageError);
+              auto sink = serving::RemoteStreamSink::Connect(args->server, config->name, config->commit_rows,
+                                                             config->commit_interval_ms);
+              if (!sink.ok()) return Fail("stream", sink.status(), kExitUsageError);
+              stream = KafkaStream::OpenRemote(std::move(*definition), args->repo, *config, std::move(*sink));
+            }
             if (!stream.ok()) return Fail("stream", stream.status());
 
             std::unique_ptr<httplib::Server> metrics;
@@ -71,7 +95,8 @@ Command AddStreamCommand(CLI::App& parent) {
               sigwait(&stop_signals, &sig);
               stop = true;
             });
-            std::cout << "strata stream: " << config->name << ", " << config->topics.size() << " topic(s) into " << args->repo;
+            std::cout << "strata stream: " << config->name << ", " << config->topics.size() << " topic(s) into "
+                      << (args->server.empty() ? args->repo : "the server at " + args->server);
             if (metrics_port > 0) std::cout << ", metrics on port " << metrics_port;
             if ((*stream)->recovered_rows() > 0)
               std::cout << "; recovered " << (*stream)->recovered_rows() << " rows offline left pending by the last run";

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "strata/core/prometheus_text.h"
@@ -15,6 +16,7 @@
 #include "strata/ingest/avro_row_decoder.h"
 #include "strata/ingest/protobuf_row_decoder.h"
 #include "strata/ingest/json_row_decoder.h"
+#include "strata/ingest/stream_sink.h"
 #include "strata/store/stream_writer.h"
 
 namespace strata {
@@ -22,6 +24,9 @@ namespace strata {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// How long a remote stream retries a server it cannot reach before it stops with the error.
+constexpr auto kSinkRetryWindow = std::chrono::seconds(60);
 
 // Event-to-servable latency buckets (s): from the message's Kafka timestamp to the end of the
 // online write that made it readable.
@@ -44,7 +49,18 @@ std::string JsonText(const void* data, size_t len, size_t limit) {
 
 class KafkaStream::Impl {
  public:
-  Impl(FeatureRepository& repo, StreamConfig config) : repo_(repo), config_(std::move(config)) {}
+  // Local: writes `repo`'s stores.
+  Impl(FeatureRepository& repo, StreamConfig config)
+      : repo_(&repo), definition_(repo.definition()), repo_dir_(repo.ResolvePath(".")), config_(std::move(config)) {}
+  // Remote: `sink` writes the stores in another process; `definition` and `repo_dir` (for
+  // relative paths) are the repository's.
+  Impl(RepoDefinition definition, std::string repo_dir, StreamConfig config, std::unique_ptr<StreamSink> sink)
+      : repo_(nullptr),
+        owned_definition_(std::make_unique<RepoDefinition>(std::move(definition))),
+        definition_(*owned_definition_),
+        repo_dir_(std::move(repo_dir)),
+        config_(std::move(config)),
+        sink_(std::move(sink)) {}
 
   ~Impl() {
     if (consumer_) {
@@ -61,11 +77,14 @@ class KafkaStream::Impl {
   Status Open() {
     for (const auto& t : config_.topics) {
       if (topics_.count(t.topic)) return Status::InvalidArgument("topic " + t.topic + " is listed twice");
-      STRATA_ASSIGN_OR_RETURN(const FeatureGroupDef* group, repo_.FindGroup(t.group));
+      const FeatureGroupDef* group = definition_.FindGroup(t.group);
+      if (!group) return Status::InvalidArgument("topic " + t.topic + ": the repository has no feature group '" + t.group + "'");
       if (group->name.rfind('_', 0) == 0) return Status::InvalidArgument("group " + t.group + " is reserved");
+      const EntityDef* entity = definition_.FindEntity(group->entity);
+      if (!entity) return Status::Internal("group " + group->name + " has no entity");
       TopicState& s = topics_[t.topic];
       s.group = group;
-      auto json = std::make_unique<JsonRowDecoder>(repo_.EntityOf(*group), *group, t.fields);
+      auto json = std::make_unique<JsonRowDecoder>(*entity, *group, t.fields);
       if (t.format == "avro") {
         auto avro = AvroRowDecoder::Make(t.avro_schema, t.confluent_framing, std::move(json));
         if (!avro.ok()) return Status::InvalidArgument("topic " + t.topic + ": " + avro.status().message());
@@ -78,15 +97,18 @@ class KafkaStream::Impl {
         s.decoder = std::move(json);
       }
     }
-    StreamWriterOptions wo;
-    wo.on_offline_commit = [this](double seconds) { offline_commit_seconds_.Observe(seconds); };
-    wo.name = config_.name;
-    wo.commit_rows = config_.commit_rows;
-    wo.commit_interval = std::chrono::milliseconds(config_.commit_interval_ms);
-    STRATA_ASSIGN_OR_RETURN(writer_, StreamWriter::Open(repo_, wo));
+    if (!sink_) {
+      StreamWriterOptions wo;
+      wo.on_offline_commit = [this](double seconds) { offline_commit_seconds_.Observe(seconds); };
+      wo.name = config_.name;
+      wo.commit_rows = config_.commit_rows;
+      wo.commit_interval = std::chrono::milliseconds(config_.commit_interval_ms);
+      STRATA_ASSIGN_OR_RETURN(writer_, StreamWriter::Open(*repo_, wo));
+    }
 
     if (!config_.dead_letter_file.empty()) {
-      const std::string path = repo_.ResolvePath(config_.dead_letter_file);
+      const std::filesystem::path file(config_.dead_letter_file);
+      const std::string path = file.is_absolute() ? file.string() : (std::filesystem::path(repo_dir_) / file).string();
       std::error_code ec;
       std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
       dead_letter_file_ = std::fopen(path.c_str(), "a");
@@ -124,7 +146,7 @@ class KafkaStream::Impl {
       dead_letter_producer_ = rd_kafka_new(RD_KAFKA_PRODUCER, pconf, err, sizeof err);
       if (!dead_letter_producer_) return Status::InvalidArgument(std::string("cannot create the dead-letter producer: ") + err);
     }
-    counters_.offline_commits = writer_->offline_commits();
+    if (writer_) counters_.offline_commits = writer_->offline_commits();
     return Status::OK();
   }
 
@@ -136,6 +158,7 @@ class KafkaStream::Impl {
     if (e) return Status::IOError(std::string("subscribing: ") + rd_kafka_err2str(e));
 
     std::vector<rd_kafka_message_t*> batch;
+    stop_ = &stop;
     while (!stop.load()) {
       Poll(&batch);
       Status st = Process(batch);
@@ -155,6 +178,7 @@ class KafkaStream::Impl {
   }
 
   Status CommitIfDue() {
+    if (!writer_) return Status::OK();  // remote: the server commits
     std::lock_guard lock(write_mu_);
     STRATA_RETURN_NOT_OK(writer_->CommitIfDue());
     counters_.offline_commits = writer_->offline_commits();
@@ -162,6 +186,7 @@ class KafkaStream::Impl {
   }
 
   Status CommitOffline() {
+    if (!writer_) return Status::OK();
     std::lock_guard lock(write_mu_);
     STRATA_RETURN_NOT_OK(Timed([&] { return writer_->CommitOffline(); }));
     counters_.offline_commits = writer_->offline_commits();
@@ -169,6 +194,7 @@ class KafkaStream::Impl {
   }
 
   Result<uint64_t> Push(const FeatureGroupDef& group, std::span<const FeatureRow> rows) {
+    if (!writer_) return Status::FailedPrecondition("stream " + config_.name + " writes through " + sink_->Describe() + "; push there");
     std::lock_guard lock(write_mu_);
     Status st = writer_->Stage(group, rows);
     if (st.ok()) st = Timed([&] { return writer_->Write({}); });
@@ -178,7 +204,7 @@ class KafkaStream::Impl {
     }
     counters_.pushed_rows += rows.size();
     counters_.offline_commits = writer_->offline_commits();
-    return repo_.last_write_seq();
+    return repo_->last_write_seq();
   }
 
   std::string RenderMetrics() const {
@@ -194,6 +220,11 @@ class KafkaStream::Impl {
     counter("strata_stream_batches_total", "Online writes (one per poll batch).", counters_.batches.load());
     counter("strata_stream_offline_commits_total", "Offline (Iceberg) commits.", counters_.offline_commits.load());
     counter("strata_stream_rebalances_total", "Partition assignments and revocations.", counters_.rebalances.load());
+    counter("strata_stream_write_conflicts_total",
+            "Remote batches refused because a partition had moved on in the store (consumed again from there).",
+            counters_.conflicts.load());
+    counter("strata_stream_sink_retries_total", "Remote writes retried because the server was unreachable.",
+            counters_.sink_retries.load());
     counter("strata_stream_pushed_rows_total", "Rows pushed to the server and written through the stream's pipeline.",
             counters_.pushed_rows.load());
     metric("strata_stream_write_seconds_total", "counter", "Time spent writing the stores.", counters_.write_micros.load() / 1e6);
@@ -211,7 +242,7 @@ class KafkaStream::Impl {
     return out;
   }
 
-  uint64_t recovered_rows() const { return writer_->recovery().rows_committed_offline; }
+  uint64_t recovered_rows() const { return writer_ ? writer_->recovery().rows_committed_offline : 0; }
   const std::string& name() const { return config_.name; }
   StreamCounters counters_;
 
@@ -222,15 +253,59 @@ class KafkaStream::Impl {
   };
   struct PartitionState {
     bool eof = false;
-    int64_t next_offset = -1;
+    int64_t next_offset = -1;  // -1: none stored yet and nothing consumed
+  };
+  struct BatchPartition {
+    std::string topic;
+    int32_t partition = 0;
+    int64_t first_offset = 0;  // of the batch's first message of the partition
   };
 
   template <typename F>
-  Status Timed(F&& f) {
+  auto Timed(F&& f) -> decltype(f()) {
     const auto t = Clock::now();
-    Status st = f();
+    auto st = f();
     counters_.write_micros += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t).count());
     return st;
+  }
+
+  // A call to the sink, retried while it is unreachable (a server restarting): a retried
+  // write that had been written finds the store moved on (a conflict), so none is written twice.
+  template <typename F>
+  auto WithRetries(F&& f) -> decltype(f()) {
+    const auto deadline = Clock::now() + kSinkRetryWindow;
+    auto backoff = std::chrono::milliseconds(50);
+    for (;;) {
+      auto r = f();
+      if (r.ok() || r.status().code() != StatusCode::kIOError || Clock::now() + backoff >= deadline ||
+          (stop_ && stop_->load()))
+        return r;
+      counters_.sink_retries += 1;
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(2));
+    }
+  }
+
+  // One poll batch to the sink. False when it was not written: a partition did not start at
+  // the stored position (it moved to another consumer and back, or a retried batch had been
+  // written), and every partition of the batch is sought to where the store is.
+  Result<bool> WriteRemote(const std::vector<StreamRun>& runs, const std::map<std::string, StreamSpan>& spans,
+                           const std::map<std::string, BatchPartition>& partitions) {
+    STRATA_ASSIGN_OR_RETURN(StreamSinkResult r, WithRetries([&] { return sink_->Write(runs, spans); }));
+    if (!r.conflict) return true;
+    counters_.conflicts += 1;
+    rd_kafka_topic_partition_list_t* seek = rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size()));
+    for (const auto& [source, bp] : partitions) {
+      auto stored = r.stored.find(source);
+      const int64_t target = stored != r.stored.end() ? std::stoll(stored->second) : bp.first_offset;
+      rd_kafka_topic_partition_list_add(seek, bp.topic.c_str(), bp.partition)->offset = target;
+      auto p = partitions_.find({bp.topic, bp.partition});
+      if (p != partitions_.end()) p->second.next_offset = stored != r.stored.end() ? target : -1;
+    }
+    // Partitions revoked meanwhile fail to seek; their next owner reads them.
+    if (rd_kafka_error_t* e = rd_kafka_seek_partitions(consumer_, seek, 10'000)) rd_kafka_error_destroy(e);
+    rd_kafka_topic_partition_list_destroy(seek);
+    return false;
   }
 
   // Up to max_batch_messages messages, waiting at most max_wait for the first ones.
@@ -249,6 +324,8 @@ class KafkaStream::Impl {
 
   Status Process(const std::vector<rd_kafka_message_t*>& batch) {
     std::map<std::string, std::string> positions;
+    std::map<std::string, StreamSpan> spans;  // for a remote write: where each partition started
+    std::map<std::string, BatchPartition> batch_partitions;
     std::vector<int64_t> timestamps;
     // Decoded first, staged and written under the writer's lock at the end: pushes from
     // another thread (a server running this stream) wait for one write, not for the decoding.
@@ -261,18 +338,25 @@ class KafkaStream::Impl {
       const std::string topic = m->rkt ? rd_kafka_topic_name(m->rkt) : "";
       if (m->err) {
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-          auto& p = partitions_[{topic, m->partition}];
-          p.eof = true;
+          auto p = partitions_.find({topic, m->partition});
+          if (p != partitions_.end()) p->second.eof = true;
         } else if (m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC || m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
           return Status::IOError("topic " + topic + ": " + rd_kafka_message_errstr(m));
         }
         continue;  // transient consumer errors: librdkafka retries
       }
+      auto assigned = partitions_.find({topic, m->partition});
+      if (assigned == partitions_.end()) continue;  // revoked while this batch was polled: its next owner reads it
       if (consumed++ == 0 && counters_.first_message_micros.load() == 0) counters_.first_message_micros = NowMicros();
-      auto& p = partitions_[{topic, m->partition}];
+      PartitionState& p = assigned->second;
+      const std::string source = PositionKey(topic, m->partition);
+      if (!spans.count(source)) {
+        spans[source].start = p.next_offset >= 0 ? std::to_string(p.next_offset) : "";
+        batch_partitions[source] = {topic, m->partition, m->offset};
+      }
       p.eof = false;
       p.next_offset = m->offset + 1;
-      positions[PositionKey(topic, m->partition)] = std::to_string(m->offset + 1);
+      spans[source].next = positions[source] = std::to_string(m->offset + 1);
       auto ts = rd_kafka_message_timestamp(m, nullptr);
       auto t = topics_.find(topic);
       bool ok = false;
@@ -302,7 +386,17 @@ class KafkaStream::Impl {
     if (dead_letter_file_) std::fflush(dead_letter_file_);
     if (dead_letter_producer_) rd_kafka_flush(dead_letter_producer_, 30'000);
     const auto staged = static_cast<int64_t>(decoded.size());
-    {
+    if (sink_) {
+      std::vector<StreamRun> runs;
+      for (auto& [group, row] : decoded) {
+        if (runs.empty() || runs.back().group != group) runs.push_back({definition_.FindEntity(group->entity), group, {}});
+        runs.back().rows.push_back(std::move(row));
+      }
+      const auto t = Clock::now();
+      STRATA_ASSIGN_OR_RETURN(const bool written, Timed([&] { return WriteRemote(runs, spans, batch_partitions); }));
+      if (!written) return Status::OK();  // consumed again from the stored positions
+      online_write_seconds_.Observe(std::chrono::duration<double>(Clock::now() - t).count());
+    } else {
       std::lock_guard lock(write_mu_);
       // Runs of one group staged at once, in message order (write_seq follow it).
       Status st;
@@ -327,7 +421,7 @@ class KafkaStream::Impl {
     counters_.rejected += rejected;
     counters_.rows += static_cast<uint64_t>(staged);
     counters_.batches += 1;
-    counters_.offline_commits = writer_->offline_commits();
+    if (writer_) counters_.offline_commits = writer_->offline_commits();
     // Kafka's committed offsets follow the store's, for lag monitoring (the store's are the truth).
     rd_kafka_topic_partition_list_t* commit = rd_kafka_topic_partition_list_new(static_cast<int>(positions.size()));
     for (const auto& [tp, p] : partitions_)
@@ -371,9 +465,13 @@ class KafkaStream::Impl {
     const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       std::map<std::string, std::string> stored;
-      std::unique_lock lock(self->write_mu_);
-      auto positions = self->writer_->Positions("kafka/");
-      lock.unlock();
+      Result<std::map<std::string, std::string>> positions = std::map<std::string, std::string>{};
+      if (self->sink_) {
+        positions = self->WithRetries([&] { return self->sink_->Positions(); });
+      } else {
+        std::lock_guard lock(self->write_mu_);
+        positions = self->writer_->Positions("kafka/");
+      }
       if (positions.ok()) stored = std::move(*positions);
       else self->rebalance_error_ = positions.status();
       for (int i = 0; i < parts->cnt; ++i) {
@@ -382,7 +480,7 @@ class KafkaStream::Impl {
         tp.offset = it != stored.end()                   ? std::stoll(it->second)
                     : self->config_.start == "latest" ? RD_KAFKA_OFFSET_END
                                                       : RD_KAFKA_OFFSET_BEGINNING;
-        self->partitions_[{tp.topic, tp.partition}] = PartitionState{};
+        self->partitions_[{tp.topic, tp.partition}] = PartitionState{.next_offset = it != stored.end() ? tp.offset : -1};
       }
       if (cooperative) rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, parts));
       else rd_kafka_assign(rk, parts);
@@ -395,8 +493,13 @@ class KafkaStream::Impl {
     }
   }
 
-  FeatureRepository& repo_;
+  FeatureRepository* repo_;  // null for a remote stream
+  std::unique_ptr<RepoDefinition> owned_definition_;  // a remote stream's
+  const RepoDefinition& definition_;
+  std::string repo_dir_;
   StreamConfig config_;
+  std::unique_ptr<StreamSink> sink_;  // a remote stream's
+  const std::atomic<bool>* stop_ = nullptr;
   // The writer has one user at a time: the consuming thread, or a push (see Push).
   std::mutex write_mu_;
   std::unique_ptr<StreamWriter> writer_;
@@ -416,6 +519,14 @@ KafkaStream::~KafkaStream() = default;
 
 Result<std::unique_ptr<KafkaStream>> KafkaStream::Open(FeatureRepository& repo, const StreamConfig& config) {
   auto impl = std::make_unique<Impl>(repo, config);
+  STRATA_RETURN_NOT_OK(impl->Open());
+  return std::unique_ptr<KafkaStream>(new KafkaStream(std::move(impl)));
+}
+
+Result<std::unique_ptr<KafkaStream>> KafkaStream::OpenRemote(RepoDefinition definition, const std::string& repo_dir,
+                                                             const StreamConfig& config, std::unique_ptr<StreamSink> sink) {
+  if (!sink) return Status::InvalidArgument("a remote stream needs a sink");
+  auto impl = std::make_unique<Impl>(std::move(definition), repo_dir, config, std::move(sink));
   STRATA_RETURN_NOT_OK(impl->Open());
   return std::unique_ptr<KafkaStream>(new KafkaStream(std::move(impl)));
 }

@@ -15,6 +15,7 @@
 
 #include "strata/core/status.h"
 #include "strata/ingest/stream_config.h"
+#include "strata/ingest/stream_sink.h"
 #include "strata/store/feature_repository.h"
 
 namespace strata {
@@ -29,6 +30,8 @@ struct StreamCounters {
   std::atomic<int64_t> lag{0};             // messages behind the partitions' ends (last known)
   std::atomic<uint64_t> rebalances{0};
   std::atomic<uint64_t> pushed_rows{0};    // rows written through Push (not from Kafka)
+  std::atomic<uint64_t> conflicts{0};      // remote batches refused by the fence (consumed again)
+  std::atomic<uint64_t> sink_retries{0};   // remote writes retried (server unreachable)
   std::atomic<int64_t> first_message_micros{0};  // when the first message arrived (0: none yet)
   std::atomic<int64_t> last_write_micros{0};     // when the last write finished
 };
@@ -36,6 +39,11 @@ struct StreamCounters {
 class KafkaStream {
  public:
   static Result<std::unique_ptr<KafkaStream>> Open(FeatureRepository& repo, const StreamConfig& config);
+  // A consumer that writes through `sink` (a server owning the stores: `strata stream
+  // --server`), so that several processes in one consumer group split the partitions. The
+  // definition decodes messages; the server validates the rows again.
+  static Result<std::unique_ptr<KafkaStream>> OpenRemote(RepoDefinition definition, const std::string& repo_dir,
+                                                         const StreamConfig& config, std::unique_ptr<StreamSink> sink);
   ~KafkaStream();
 
   // Consumes until `stop` is set, or, with `stop_at_end`, until every assigned partition is

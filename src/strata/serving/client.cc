@@ -75,4 +75,23 @@ Result<v1::PushResponse> Client::Push(const v1::PushRequest& request, std::chron
   return response;
 }
 
+Result<v1::StreamWriteResponse> Client::StreamWrite(const v1::StreamWriteRequest& request,
+                                                    std::chrono::milliseconds timeout) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline(timeout));
+  v1::StreamWriteResponse response;
+  STRATA_RETURN_NOT_OK(FromGrpc(stub_->StreamWrite(&ctx, request, &response)));
+  return response;
+}
+
+Result<v1::StreamPositionsResponse> Client::StreamPositions(const std::string& stream, std::chrono::milliseconds timeout) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline(timeout));
+  v1::StreamPositionsRequest request;
+  request.set_stream(stream);
+  v1::StreamPositionsResponse response;
+  STRATA_RETURN_NOT_OK(FromGrpc(stub_->StreamPositions(&ctx, request, &response)));
+  return response;
+}
+
 }  // namespace strata

@@ -31,6 +31,12 @@ class Client {
                                               std::optional<int64_t> as_of_micros = std::nullopt);
   Result<v1::PushResponse> Push(const v1::PushRequest& request,
                                 std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // A remote stream consumer's batch and the positions it resumes from (`strata stream
+  // --server`; RemoteStreamSink).
+  Result<v1::StreamWriteResponse> StreamWrite(const v1::StreamWriteRequest& request,
+                                              std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  Result<v1::StreamPositionsResponse> StreamPositions(const std::string& stream,
+                                                      std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
  private:
   explicit Client(std::unique_ptr<v1::FeatureService::Stub> stub) : stub_(std::move(stub)) {}

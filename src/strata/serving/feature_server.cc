@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <set>
 
 #include "strata/core/time.h"
 #include "strata/serving/column_encoding.h"
@@ -33,10 +34,75 @@ Result<std::unique_ptr<FeatureServer>> FeatureServer::Open(const std::string& re
                           FeatureLogger::Start(server->repo_->offline_options(), server->options_.logger));
   server->id_prefix_ = fmt::format("{:x}-{:x}-", NowMicros(), static_cast<uint32_t>(getpid()));
   if (server->options_.stream) STRATA_RETURN_NOT_OK(server->StartStream());
+  else STRATA_RETURN_NOT_OK(server->RecoverPendingStreams());
   return server;
 }
 
-FeatureServer::~FeatureServer() { (void)StopStream(); }
+FeatureServer::~FeatureServer() {
+  (void)StopStream();
+  (void)StopRemoteStream();
+}
+
+Status FeatureServer::RecoverPendingStreams() {
+  STRATA_ASSIGN_OR_RETURN(auto entries, repo_->online().ScanMetadata("stream/"));
+  std::set<std::string> names;
+  for (const auto& [key, value] : entries) {
+    const auto slash = key.find('/', 7);
+    if (slash != std::string::npos && key.compare(slash, 9, "/pending/") == 0) names.insert(key.substr(7, slash - 7));
+  }
+  for (const auto& name : names) {
+    StreamWriterOptions o;
+    o.name = name;
+    auto writer = StreamWriter::Open(*repo_, o);  // recovers
+    if (!writer.ok()) return writer.status().WithContext("recovering the pending rows of stream " + name);
+  }
+  return Status::OK();
+}
+
+Result<StreamWriter*> FeatureServer::RemoteStreamWriter(const std::string& name, int64_t commit_rows,
+                                                        int64_t commit_interval_ms) {
+  if (stream_)
+    return Status::FailedPrecondition("this server consumes stream '" + stream_->name() +
+                                      "' itself (--stream); run remote consumers against a server without --stream");
+  if (remote_stream_) {
+    if (remote_stream_->name() == name) return remote_stream_.get();
+    return Status::InvalidArgument("this server takes stream '" + remote_stream_->name() +
+                                   "' from remote consumers; stream '" + name + "' needs a server of its own");
+  }
+  StreamWriterOptions o;
+  o.name = name;
+  if (commit_rows > 0) o.commit_rows = commit_rows;
+  if (commit_interval_ms > 0) o.commit_interval = std::chrono::milliseconds(commit_interval_ms);
+  auto writer = StreamWriter::Open(*repo_, o);
+  if (!writer.ok()) return writer.status().WithContext("opening stream " + name);
+  remote_stream_ = std::move(*writer);
+  remote_ticker_ = std::thread([this] { RunRemoteCommitTicker(); });
+  return remote_stream_.get();
+}
+
+void FeatureServer::RunRemoteCommitTicker() {
+  std::unique_lock lock(push_mu_);
+  while (!remote_ticker_stop_) {
+    remote_ticker_cv_.wait_for(lock, std::chrono::milliseconds(100));
+    if (remote_ticker_stop_ || !remote_stream_) break;
+    Status st = remote_stream_->CommitIfDue();  // an error comes back again from the next write
+    (void)st;
+  }
+}
+
+// Commits the remote stream's pending rows offline (its consumers resume from the store's
+// positions, whoever writes next).
+Status FeatureServer::StopRemoteStream() {
+  {
+    std::lock_guard lock(push_mu_);
+    remote_ticker_stop_ = true;
+  }
+  remote_ticker_cv_.notify_all();
+  if (remote_ticker_.joinable()) remote_ticker_.join();
+  std::lock_guard lock(push_mu_);
+  if (!remote_stream_) return Status::OK();
+  return remote_stream_->CommitOffline();
+}
 
 Status FeatureServer::StartStream() {
   auto stream = KafkaStream::Open(*repo_, *options_.stream);
@@ -136,6 +202,14 @@ Status FeatureServer::Push(const v1::PushRequest& request, v1::PushResponse* res
     uint64_t last;
     if (stream_) {
       STRATA_ASSIGN_OR_RETURN(last, stream_->Push(*push.group, push.rows));
+    } else if (remote_stream_) {  // one write pipeline: the stream's recovery stays exact
+      Status written = remote_stream_->Stage(*push.group, push.rows);
+      if (written.ok()) written = remote_stream_->Write({});
+      if (!written.ok()) {
+        remote_stream_->DiscardStaged();
+        return written;
+      }
+      last = repo_->last_write_seq();
     } else {
       STRATA_ASSIGN_OR_RETURN(last, repo_->Write(*push.group, push.rows));
     }
@@ -149,14 +223,89 @@ Status FeatureServer::Push(const v1::PushRequest& request, v1::PushResponse* res
   return st;
 }
 
+Status FeatureServer::StreamWrite(const v1::StreamWriteRequest& request, v1::StreamWriteResponse* response) {
+  const auto start = std::chrono::steady_clock::now();
+  Status st = [&]() -> Status {
+    std::vector<DecodedPush> runs;
+    int64_t rows = 0;
+    for (const auto& b : request.batches()) {
+      STRATA_ASSIGN_OR_RETURN(DecodedPush run, DecodePush(repo_->definition(), b, options_.max_push_rows));
+      rows += static_cast<int64_t>(run.rows.size());
+      if (rows > options_.max_push_rows)
+        return Status::InvalidArgument("oversized stream batch: more than " + std::to_string(options_.max_push_rows) + " rows");
+      runs.push_back(std::move(run));
+    }
+    std::map<std::string, std::string> positions;
+    for (const auto& p : request.positions()) {
+      if (p.source().empty() || p.next().empty()) return Status::InvalidArgument("a stream position needs a source and a next position");
+      positions[p.source()] = p.next();
+    }
+    std::lock_guard lock(push_mu_);
+    if (draining_) return Status::FailedPrecondition("the server is shutting down; write again once it is back");
+    STRATA_ASSIGN_OR_RETURN(StreamWriter * writer,
+                            RemoteStreamWriter(request.stream(), request.commit_rows(), request.commit_interval_ms()));
+    // The fence: each partition must start where the store is. A consumer that lost the
+    // partition in a rebalance, or retries a batch that was written, finds it moved on.
+    STRATA_ASSIGN_OR_RETURN(auto stored, writer->Positions());
+    bool conflict = false;
+    for (const auto& p : request.positions()) {
+      auto it = stored.find(p.source());
+      if (it == stored.end()) continue;
+      (*response->mutable_stored())[p.source()] = it->second;
+      if (it->second != p.start()) conflict = true;
+    }
+    if (conflict) {
+      response->set_conflict(true);
+      return Status::OK();
+    }
+    response->clear_stored();
+    Status written;
+    for (const auto& run : runs) {
+      written = writer->Stage(*run.group, run.rows);
+      if (!written.ok()) break;
+    }
+    if (written.ok()) written = writer->Write(positions);
+    if (!written.ok()) {
+      writer->DiscardStaged();
+      return written;
+    }
+    response->set_rows_written(static_cast<uint64_t>(rows));
+    response->set_last_write_seq(repo_->last_write_seq());
+    metrics_.RecordPushedRows(rows);
+    for (const auto& run : runs)
+      for (const auto& r : run.rows) metrics_.RecordPushedEventTime(r.event_time);
+    return Status::OK();
+  }();
+  metrics_.RecordRequest(Method::kStreamWrite, Transport::kGrpc, OutcomeOf(st), SecondsSince(start), 0);
+  return st;
+}
+
+Status FeatureServer::StreamPositions(const v1::StreamPositionsRequest& request, v1::StreamPositionsResponse* response) {
+  std::lock_guard lock(push_mu_);
+  std::map<std::string, std::string> positions;
+  if (remote_stream_ && remote_stream_->name() == request.stream()) {
+    STRATA_ASSIGN_OR_RETURN(positions, remote_stream_->Positions());
+  } else {
+    if (request.stream().empty() || request.stream().find('/') != std::string::npos)
+      return Status::InvalidArgument("stream name '" + request.stream() + "' must be non-empty, without '/'");
+    const std::string prefix = "stream/" + request.stream() + "/pos/";
+    STRATA_ASSIGN_OR_RETURN(auto entries, repo_->online().ScanMetadata(prefix));
+    for (auto& [k, v] : entries) positions[k.substr(prefix.size())] = std::move(v);
+  }
+  for (auto& [k, v] : positions) (*response->mutable_positions())[k] = v;
+  return Status::OK();
+}
+
 Status FeatureServer::Drain() {
   {
     std::lock_guard lock(push_mu_);
     draining_ = true;
   }
   Status stream = StopStream();
+  Status remote = StopRemoteStream();
   Status log = logger_->Stop();
-  return stream.ok() ? log : stream;
+  if (!stream.ok()) return stream;
+  return remote.ok() ? log : remote;
 }
 
 std::string FeatureServer::RenderMetrics() {

@@ -5,6 +5,7 @@
 // one writer). The gRPC and HTTP front ends call into it.
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -19,6 +20,7 @@
 #include "strata/serving/read_plan.h"
 #include "strata/serving/serving_metrics.h"
 #include "strata/store/feature_repository.h"
+#include "strata/store/stream_writer.h"
 #include "strata/v1/feature_service.pb.h"
 
 namespace strata::serving {
@@ -44,6 +46,12 @@ class FeatureServer {
 
   Status GetFeatures(const v1::GetFeaturesRequest& request, v1::GetFeaturesResponse* response, Transport transport);
   Status Push(const v1::PushRequest& request, v1::PushResponse* response, Transport transport);
+  // A batch of a remote stream consumer (`strata stream --server`), written with its positions
+  // through the server's stream writer, exactly once: refused as a whole, with the stored
+  // positions in the response, if one of its partitions does not start where the store says.
+  // One stream per server; pushes then go through the same writer.
+  Status StreamWrite(const v1::StreamWriteRequest& request, v1::StreamWriteResponse* response);
+  Status StreamPositions(const v1::StreamPositionsRequest& request, v1::StreamPositionsResponse* response);
   // Prometheus text: request counters and latency histograms, keys served, store sizes, cache
   // hit counts, feature-log state and ingest lag.
   std::string RenderMetrics();
@@ -72,6 +80,15 @@ class FeatureServer {
       : repo_(std::move(repo)), options_(std::move(options)) {}
   Status StartStream();
   Status StopStream();
+  // Commits offline what a stream's crashed writer left pending, so that no other write
+  // overtakes it (its recovery relies on the offline tables' highest write_seq).
+  Status RecoverPendingStreams();
+  // The writer of remote stream `name`, opened (with the given commit settings, 0: defaults)
+  // on its first batch. Call with push_mu_ held.
+  Result<StreamWriter*> RemoteStreamWriter(const std::string& name, int64_t commit_rows, int64_t commit_interval_ms);
+  // Offline commits of the remote stream's rows when due, while its consumers are idle.
+  void RunRemoteCommitTicker();
+  Status StopRemoteStream();
   Status DoGetFeatures(const v1::GetFeaturesRequest& request, v1::GetFeaturesResponse* response, int64_t* keys);
   std::string NewRequestId();
 
@@ -90,6 +107,10 @@ class FeatureServer {
   std::atomic<bool> stream_running_{false};
   mutable std::mutex stream_mu_;
   Status stream_status_;
+  std::unique_ptr<StreamWriter> remote_stream_;  // guarded by push_mu_
+  std::thread remote_ticker_;
+  std::condition_variable remote_ticker_cv_;  // with push_mu_
+  bool remote_ticker_stop_ = false;
 };
 
 }  // namespace strata::serving

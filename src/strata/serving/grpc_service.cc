@@ -68,4 +68,20 @@ grpc::ServerUnaryReactor* GrpcFeatureService::Push(grpc::CallbackServerContext* 
   return reactor;
 }
 
+grpc::ServerUnaryReactor* GrpcFeatureService::StreamWrite(grpc::CallbackServerContext* context,
+                                                          const v1::StreamWriteRequest* request,
+                                                          v1::StreamWriteResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(server_.StreamWrite(*request, response)));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* GrpcFeatureService::StreamPositions(grpc::CallbackServerContext* context,
+                                                              const v1::StreamPositionsRequest* request,
+                                                              v1::StreamPositionsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(server_.StreamPositions(*request, response)));
+  return reactor;
+}
+
 }  // namespace strata::serving

@@ -27,6 +27,10 @@ class GrpcFeatureService final : public v1::FeatureService::CallbackService {
                                         v1::GetFeaturesResponse* response) override;
   grpc::ServerUnaryReactor* Push(grpc::CallbackServerContext* context, const v1::PushRequest* request,
                                  v1::PushResponse* response) override;
+  grpc::ServerUnaryReactor* StreamWrite(grpc::CallbackServerContext* context, const v1::StreamWriteRequest* request,
+                                        v1::StreamWriteResponse* response) override;
+  grpc::ServerUnaryReactor* StreamPositions(grpc::CallbackServerContext* context, const v1::StreamPositionsRequest* request,
+                                            v1::StreamPositionsResponse* response) override;
 
  private:
   class ArenaAllocator;

@@ -7,7 +7,7 @@ namespace strata::serving {
 
 namespace {
 
-constexpr const char* kMethodNames[] = {"GetFeatures", "Push"};
+constexpr const char* kMethodNames[] = {"GetFeatures", "Push", "StreamWrite"};
 constexpr const char* kTransportNames[] = {"grpc", "http"};
 constexpr const char* kOutcomeNames[] = {"ok", "invalid_argument", "error"};
 

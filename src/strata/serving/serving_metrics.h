@@ -11,7 +11,7 @@
 
 namespace strata::serving {
 
-enum class Method : uint8_t { kGetFeatures = 0, kPush = 1 };
+enum class Method : uint8_t { kGetFeatures = 0, kPush = 1, kStreamWrite = 2 };
 enum class Transport : uint8_t { kGrpc = 0, kHttp = 1 };
 enum class Outcome : uint8_t { kOk = 0, kInvalidArgument = 1, kError = 2 };
 
@@ -34,7 +34,7 @@ class ServingMetrics {
   int64_t newest_pushed_event_micros() const { return newest_pushed_event_.load(std::memory_order_relaxed); }
 
  private:
-  static constexpr size_t kMethods = 2, kTransports = 2, kOutcomes = 3;
+  static constexpr size_t kMethods = 3, kTransports = 2, kOutcomes = 3;
   std::array<std::atomic<uint64_t>, kMethods * kTransports * kOutcomes> requests_{};
   std::array<LatencyHistogram, kMethods * kTransports> latency_;
   std::atomic<uint64_t> keys_served_{0};

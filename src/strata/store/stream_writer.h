@@ -72,6 +72,7 @@ class StreamWriter {
   // The positions stored by Write (the last value of each), with keys starting with `prefix`.
   Result<std::map<std::string, std::string>> Positions(const std::string& prefix = "") const;
 
+  const std::string& name() const { return options_.name; }
   const StreamRecovery& recovery() const { return recovery_; }
   int64_t pending_offline_rows() const { return pending_rows_; }
   uint64_t offline_commits() const { return offline_commits_.load(); }

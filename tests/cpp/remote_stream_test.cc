@@ -1,0 +1,274 @@
+// `strata stream --server`: consumers that write through a server (StreamWrite), so that
+// several processes in one consumer group split the partitions. The fence on the partitions'
+// positions keeps every event once across rebalances and retried batches (librdkafka's mock
+// cluster; the SIGKILL tests with a real broker are in tests/python/test_stream.py).
+
+#include <gtest/gtest.h>
+
+#include <arrow/api.h>
+
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include "mock_kafka.h"
+#include "strata/ingest/kafka_stream.h"
+#include "strata/serving/client.h"
+#include "strata/serving/remote_stream_sink.h"
+#include "strata/serving/server.h"
+#include "strata/store/group_scan.h"
+#include "test_repo.h"
+
+namespace strata::serving {
+namespace {
+
+using testing::TempDir;
+using Clock = std::chrono::steady_clock;
+
+int64_t Now() { return testing::RecentMicros(); }
+
+// Every offline row of group "clicks": (item, write_seq).
+std::vector<std::pair<int64_t, int64_t>> OfflineClicks(FeatureRepository& repo) {
+  std::vector<std::pair<int64_t, int64_t>> out;
+  auto scan = ScanGroup(repo, **repo.FindGroup("clicks"), {});
+  EXPECT_TRUE(scan.ok()) << scan.status().ToString();
+  if (!scan.ok() || !scan->scan) return out;
+  while (true) {
+    auto batch = scan->scan->Next();
+    EXPECT_TRUE(batch.ok()) << batch.status().ToString();
+    if (!batch.ok() || !*batch) break;
+    auto items = std::static_pointer_cast<arrow::Int64Array>((*batch)->GetColumnByName("item"));
+    auto seqs = std::static_pointer_cast<arrow::Int64Array>((*batch)->GetColumnByName("write_seq"));
+    for (int64_t i = 0; i < seqs->length(); ++i) out.emplace_back(items->Value(i), seqs->Value(i));
+  }
+  return out;
+}
+
+std::vector<int64_t> ServedItems(Client& client, int64_t user) {
+  auto r = client.GetFeatures("user", std::vector<int64_t>{user}, {"clicks:item"});
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  std::vector<int64_t> items;
+  if (!r.ok()) return items;
+  const auto& values = r->columns(0).values();
+  if (values.list_offsets_size() < 2) return items;
+  for (uint32_t i = 0; i < values.list_offsets(1); ++i) items.push_back(values.int64_values(static_cast<int>(i)));
+  return items;
+}
+
+void ProduceClicks(testing::MockKafka& kafka, int64_t first, int64_t n) {
+  for (int64_t item = first; item < first + n; ++item) {
+    const int64_t user = item % 7;
+    kafka.Produce(std::to_string(item), "{\"uid\": " + std::to_string(user) + ", \"ts\": " + std::to_string(Now()) +
+                                            ", \"item\": " + std::to_string(item) + "}");
+  }
+  kafka.Flush();
+}
+
+class ServerWithoutStream {
+ public:
+  explicit ServerWithoutStream(const TempDir& dir) {
+    ServeOptions o;
+    o.repo = dir.str();
+    o.grpc_address = "127.0.0.1:0";
+    o.http_address = "";
+    auto s = Server::Start(o);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    if (!s.ok()) return;
+    server = std::move(*s);
+    address = "127.0.0.1:" + std::to_string(server->grpc_port());
+    auto c = Client::Connect(address);
+    EXPECT_TRUE(c.ok());
+    if (c.ok()) client = std::move(*c);
+  }
+  std::unique_ptr<Server> server;
+  std::unique_ptr<Client> client;
+  std::string address;
+};
+
+// A remote consumer running on its own thread until stopped.
+class RemoteConsumer {
+ public:
+  RemoteConsumer(const TempDir& dir, const std::string& address, const StreamConfig& config) {
+    auto definition = FeatureRepository::Open(dir.str(), {.read_only = true});
+    EXPECT_TRUE(definition.ok()) << definition.status().ToString();
+    if (!definition.ok()) return;
+    auto sink = RemoteStreamSink::Connect(address, config.name, config.commit_rows, config.commit_interval_ms);
+    EXPECT_TRUE(sink.ok());
+    if (!sink.ok()) return;
+    auto s = KafkaStream::OpenRemote((*definition)->definition(), dir.str(), config, std::move(*sink));
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    if (!s.ok()) return;
+    stream = std::move(*s);
+    thread = std::thread([this] { status = stream->Run(stop, /*stop_at_end=*/false); });
+  }
+  // Stops, and leaves the consumer group (its partitions go to the others).
+  void Stop() {
+    stop = true;
+    if (thread.joinable()) thread.join();
+    EXPECT_TRUE(status.ok()) << status.ToString();
+    if (stream) final_rows = stream->counters().rows.load();
+    stream.reset();
+  }
+  ~RemoteConsumer() { Stop(); }
+  uint64_t rows() const { return stream ? stream->counters().rows.load() : final_rows; }
+
+  std::unique_ptr<KafkaStream> stream;
+  std::atomic<bool> stop{false};
+  uint64_t final_rows = 0;
+  std::thread thread;
+  Status status;
+};
+
+void WaitFor(const std::function<bool()>& done, const char* what) {
+  const auto deadline = Clock::now() + std::chrono::seconds(90);
+  while (!done()) {
+    ASSERT_LT(Clock::now(), deadline) << what;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+TEST(RemoteStream, ConsumersInOneGroupSplitThePartitionsAndWriteEveryEventOnceAcrossRebalances) {
+  TempDir dir;
+  testing::MakeRepo(dir, testing::kClicksRepo).reset();
+  testing::MockKafka kafka(4);
+  ProduceClicks(kafka, 0, 2000);
+  StreamConfig config = testing::ClicksStream("shared", kafka, "json");
+  config.commit_rows = 500;
+  config.max_batch_messages = 100;
+  ServerWithoutStream s(dir);
+  ASSERT_TRUE(s.server && s.client);
+  uint64_t written_by_a = 0, written_by_b = 0;
+  {
+    auto a = std::make_unique<RemoteConsumer>(dir, s.address, config);
+    ASSERT_TRUE(a->stream);
+    ASSERT_NO_FATAL_FAILURE(WaitFor([&] { return a->rows() >= 300; }, "the first consumer never wrote"));
+    // A second consumer joins: the group rebalances and the partitions are split.
+    RemoteConsumer b(dir, s.address, config);
+    ASSERT_TRUE(b.stream);
+    ASSERT_NO_FATAL_FAILURE(WaitFor([&] { return b.stream->counters().rebalances.load() > 0; }, "the second consumer never joined"));
+    ProduceClicks(kafka, 2000, 2000);
+    ASSERT_NO_FATAL_FAILURE(WaitFor([&] { return b.rows() > 0; }, "the second consumer never got a partition"));
+    // The first leaves while the second consumes: its partitions move over.
+    a->Stop();
+    written_by_a = a->rows();
+    ProduceClicks(kafka, 4000, 1000);
+    ASSERT_NO_FATAL_FAILURE(WaitFor([&] { return written_by_a + b.rows() >= 5000; }, "the events were not all written"))
+        << "written by the first " << written_by_a << ", by the second " << b.rows() << ", conflicts "
+        << b.stream->counters().conflicts.load();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // time to write more, were there duplicates
+    written_by_b = b.rows();
+    EXPECT_EQ(written_by_a + written_by_b, 5000u);
+    EXPECT_GT(b.stream->counters().rebalances.load(), 0u);
+  }
+  EXPECT_GT(written_by_b, 0u);
+  // Served at once, from the server's store (checked against the offline rows below).
+  const std::vector<int64_t> served = ServedItems(*s.client, 0);
+  const std::string metrics = s.server->core().RenderMetrics();
+  EXPECT_NE(metrics.find("method=\"StreamWrite\",transport=\"grpc\",outcome=\"ok\""), std::string::npos);
+  ASSERT_TRUE(s.server->Shutdown(std::chrono::seconds(5)).ok());  // commits the stream's pending rows offline
+  s.server.reset();
+  auto repo = FeatureRepository::Open(dir.str());
+  ASSERT_TRUE(repo.ok()) << repo.status().ToString();
+  const auto rows = OfflineClicks(**repo);
+  ASSERT_EQ(rows.size(), 5000u);
+  std::set<int64_t> items_offline, seqs;
+  for (const auto& [item, seq] : rows) {
+    items_offline.insert(item);
+    seqs.insert(seq);
+  }
+  EXPECT_EQ(items_offline.size(), 5000u);
+  EXPECT_EQ(seqs.size(), 5000u);
+  EXPECT_EQ(*items_offline.rbegin(), 4999);
+  // User 0's newest 50 (equal event times: the last written first) are what was served.
+  std::vector<std::pair<int64_t, int64_t>> user0;  // (write_seq, item)
+  for (const auto& [item, seq] : rows)
+    if (item % 7 == 0) user0.emplace_back(seq, item);
+  std::sort(user0.rbegin(), user0.rend());
+  ASSERT_EQ(served.size(), 50u);
+  for (size_t i = 0; i < served.size(); ++i) EXPECT_EQ(served[i], user0[i].second) << i;
+}
+
+v1::StreamWriteRequest Batch(const std::string& stream, int64_t user, std::vector<int64_t> items,
+                             std::vector<std::tuple<std::string, std::string, std::string>> positions) {
+  v1::StreamWriteRequest r;
+  r.set_stream(stream);
+  v1::PushRequest* run = r.add_batches();
+  run->set_group("clicks");
+  for (int64_t item : items) {
+    v1::PushRow* row = run->add_rows();
+    row->set_int64_key(user);
+    row->set_event_time_micros(Now());
+    (*row->mutable_features())["item"].set_int64_value(item);
+  }
+  for (const auto& [source, start, next] : positions) {
+    v1::StreamPosition* p = r.add_positions();
+    p->set_source(source);
+    p->set_start(start);
+    p->set_next(next);
+  }
+  return r;
+}
+
+TEST(RemoteStream, ABatchThatDoesNotStartAtTheStoredPositionIsRefusedWhole) {
+  TempDir dir;
+  testing::MakeRepo(dir, testing::kClicksRepo).reset();
+  ServerWithoutStream s(dir);
+  ASSERT_TRUE(s.server && s.client);
+  Client& c = *s.client;
+  // A new partition: no position stored, any start is taken.
+  auto first = Batch("fenced", 1, {1, 2}, {{"kafka/clicks/0", "", "10"}});
+  auto r = c.StreamWrite(first);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(r->conflict());
+  EXPECT_EQ(r->rows_written(), 2u);
+  // The same batch again (a retry after a lost answer): refused, nothing written twice.
+  r = c.StreamWrite(first);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->conflict());
+  EXPECT_EQ(r->stored().at("kafka/clicks/0"), "10");
+  EXPECT_EQ(r->rows_written(), 0u);
+  EXPECT_EQ(ServedItems(c, 1), (std::vector<int64_t>{2, 1}));
+  // From where the store is: written.
+  r = c.StreamWrite(Batch("fenced", 1, {3}, {{"kafka/clicks/0", "10", "11"}}));
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->conflict());
+  // Two partitions, one of them stale (a consumer that lost it): none of the rows is written.
+  r = c.StreamWrite(Batch("fenced", 1, {4, 5}, {{"kafka/clicks/0", "10", "12"}, {"kafka/clicks/1", "", "7"}}));
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->conflict());
+  EXPECT_EQ(r->stored().at("kafka/clicks/0"), "11");
+  EXPECT_EQ(r->stored().count("kafka/clicks/1"), 0u);
+  EXPECT_EQ(ServedItems(c, 1), (std::vector<int64_t>{3, 2, 1}));
+  auto positions = c.StreamPositions("fenced");
+  ASSERT_TRUE(positions.ok());
+  EXPECT_EQ(positions->positions().size(), 1u);
+  EXPECT_EQ(positions->positions().at("kafka/clicks/0"), "11");
+  // A bad row: INVALID_ARGUMENT naming it; neither the rows nor the positions move.
+  auto bad = Batch("fenced", 1, {6}, {{"kafka/clicks/0", "11", "12"}});
+  (*bad.mutable_batches(0)->mutable_rows(0)->mutable_features())["nope"].set_int64_value(1);
+  r = c.StreamWrite(bad);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("nope"), std::string::npos) << r.status().message();
+  EXPECT_EQ(c.StreamPositions("fenced")->positions().at("kafka/clicks/0"), "11");
+  // One stream per server.
+  r = c.StreamWrite(Batch("other", 1, {7}, {{"kafka/clicks/0", "", "1"}}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("fenced"), std::string::npos) << r.status().message();
+  // Pushes go through the stream's writer meanwhile, and a shutdown commits it all offline.
+  v1::PushRequest push;
+  push.set_group("clicks");
+  auto* row = push.add_rows();
+  row->set_int64_key(2);
+  row->set_event_time_micros(Now());
+  (*row->mutable_features())["item"].set_int64_value(100);
+  ASSERT_TRUE(c.Push(push).ok());
+  ASSERT_TRUE(s.server->Shutdown(std::chrono::seconds(5)).ok());
+  s.server.reset();
+  auto repo = FeatureRepository::Open(dir.str());
+  ASSERT_TRUE(repo.ok());
+  EXPECT_EQ(OfflineClicks(**repo).size(), 4u);
+}
+
+}  // namespace
+}  // namespace strata::serving
