@@ -219,3 +219,81 @@ def test_serve_consumes_a_stream_into_what_it_serves_across_a_sigkill(tmp_path, 
     _assert_exactly_once(repo, 100_000, pushed, users=range(USERS + 3))
     with strata.open(repo, read_only=True) as store:  # what was served is what the store holds
         assert served.equals(store.get_online("user_clicks", list(range(USERS + 3)), ["item_id"]))
+
+
+def _free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.skipif(not available(), reason="no Java or Kafka jars (make setup fetches them)")
+def test_consumers_in_one_group_split_the_partitions_through_a_server_across_sigkills(tmp_path, strata_bin):
+    """Several `strata stream --server` processes in one consumer group on a real broker, writing
+    through one `strata serve`: consumers are SIGKILLed and replaced at random points (each
+    kill and start a rebalance), and the server itself is SIGKILLed and restarted once; at the
+    end both stores hold every event exactly once."""
+    events = 300_000
+    with KafkaBroker(tmp_path / "broker") as broker:
+        proc, bootstrap = _produce(strata_bin, events, broker.bootstrap)
+        proc.stdin.close()
+        proc.wait(timeout=60)
+        repo = tmp_path / "repo"
+        subprocess.run([strata_bin, "init", str(repo), "--example"], check=True, capture_output=True)
+        subprocess.run([strata_bin, "apply", "--repo", str(repo)], check=True, capture_output=True)
+        config = _config(tmp_path, bootstrap, commit_rows=40_000, batch=2_000)
+        grpc = f"127.0.0.1:{_free_port()}"
+
+        def serve():
+            p = subprocess.Popen([strata_bin, "serve", "--repo", str(repo), "--grpc", grpc, "--http", "127.0.0.1:0"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            line = p.stdout.readline()
+            m = re.search(r"HTTP on port (\d+)", line)
+            assert m, line + p.stderr.read()
+            return p, m.group(1)
+
+        def consumer():
+            return subprocess.Popen([strata_bin, "stream", "--repo", str(repo), "--config", str(config), "--server", grpc],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+        def written(port):
+            v = _metric(port, "strata_last_write_seq")
+            return int(v) if v is not None else 0
+
+        server, port = serve()
+        consumers = [consumer() for _ in range(3)]
+        rng = random.Random(11)
+        kills, server_killed = 0, False
+        deadline = time.time() + 300
+        while written(port) < events:
+            assert time.time() < deadline, f"{written(port)} of {events} events written"
+            for c in consumers:
+                assert c.poll() is None or c.returncode == -signal.SIGKILL, c.stderr.read()
+            time.sleep(rng.uniform(0.2, 1.0))
+            done = written(port)
+            if not server_killed and done > events // 2:
+                server.send_signal(signal.SIGKILL)  # mid-batch: the consumers retry, the fence keeps them exact
+                server.wait()
+                server, port = serve()
+                server_killed = True
+            elif kills < 6 and done < events * 0.9:
+                victim = rng.randrange(len(consumers))
+                consumers[victim].send_signal(signal.SIGKILL)
+                consumers[victim].wait()
+                consumers[victim] = consumer()
+                kills += 1
+        time.sleep(1)  # time for duplicates to arrive, were there any
+        assert written(port) == events
+        print(f"{kills} consumer kills, server killed once; after the restart "
+              f"{_metric(port, 'strata_remote_stream_batches_total')} batches, "
+              f"{_metric(port, 'strata_remote_stream_conflicts_total')} refused by the fence")
+        for c in consumers:
+            c.send_signal(signal.SIGTERM)
+            _, err = c.communicate(timeout=60)
+            assert c.returncode == 0, err
+        server.send_signal(signal.SIGTERM)
+        _, err = server.communicate(timeout=60)
+        assert server.returncode == 0, err
+        assert server_killed and kills >= 3
+    _assert_exactly_once(repo, events)

@@ -255,6 +255,7 @@ Status FeatureServer::StreamWrite(const v1::StreamWriteRequest& request, v1::Str
       if (it->second != p.start()) conflict = true;
     }
     if (conflict) {
+      ++remote_conflicts_;
       response->set_conflict(true);
       return Status::OK();
     }
@@ -269,6 +270,7 @@ Status FeatureServer::StreamWrite(const v1::StreamWriteRequest& request, v1::Str
       writer->DiscardStaged();
       return written;
     }
+    ++remote_batches_;
     response->set_rows_written(static_cast<uint64_t>(rows));
     response->set_last_write_seq(repo_->last_write_seq());
     metrics_.RecordPushedRows(rows);
@@ -337,6 +339,15 @@ std::string FeatureServer::RenderMetrics() {
   AppendSample("strata_feature_log_rows_total", "", static_cast<double>(logger_->rows_written()), &out);
   AppendMetricHeader("strata_feature_log_errors_total", "counter", "Feature-log writes that failed.", &out);
   AppendSample("strata_feature_log_errors_total", "", static_cast<double>(logger_->errors()), &out);
+  if (remote_batches_.load() + remote_conflicts_.load() > 0) {
+    AppendMetricHeader("strata_remote_stream_batches_total", "counter",
+                       "Batches of remote stream consumers (strata stream --server) written.", &out);
+    AppendSample("strata_remote_stream_batches_total", "", static_cast<double>(remote_batches_.load()), &out);
+    AppendMetricHeader("strata_remote_stream_conflicts_total", "counter",
+                       "Remote batches refused: a partition did not start at the stored position (a consumer that "
+                       "lost it, or a retried batch); that consumer reads again from the stored position.", &out);
+    AppendSample("strata_remote_stream_conflicts_total", "", static_cast<double>(remote_conflicts_.load()), &out);
+  }
   if (stream_) {
     AppendMetricHeader("strata_stream_running", "gauge", "1 while the stream consumed by this server runs, 0 once it stopped.", &out);
     AppendSample("strata_stream_running", "", stream_running_ ? 1.0 : 0.0, &out);

@@ -108,6 +108,7 @@ class FeatureServer {
   mutable std::mutex stream_mu_;
   Status stream_status_;
   std::unique_ptr<StreamWriter> remote_stream_;  // guarded by push_mu_
+  std::atomic<uint64_t> remote_batches_{0}, remote_conflicts_{0};
   std::thread remote_ticker_;
   std::condition_variable remote_ticker_cv_;  // with push_mu_
   bool remote_ticker_stop_ = false;
