@@ -83,7 +83,7 @@ def measure(args, tmp, broker):
     assert kafka.stdout.readline().startswith("produced")
     kafka.stdin.close()
     kafka.wait()
-    floor, strata = [], []
+    floor, strata, remote = [], [], []
     for run in range(args.runs):
         out, rss = timed([str(BIN / "stream_floor"), "--bootstrap", bootstrap, "--topic", "clicks", "--partitions", "4"])
         f = json.loads(out)
@@ -96,6 +96,10 @@ def measure(args, tmp, broker):
         strata.append((int(m.group(3)), rss))
         print(f"  run {run + 1}: floor {floor[-1][0]:,.0f} events/s ({floor[-1][1]:.0f} MB), strata stream "
               f"{strata[-1][0]:,.0f} events/s ({strata[-1][1]:.0f} MB)", flush=True)
+        if args.remote:
+            remote.append(measure_remote(args, tmp, bootstrap, run))
+            print(f"  run {run + 1}: {args.remote} x strata stream --server into one strata serve "
+                  f"{remote[-1]:,.0f} events/s", flush=True)
 
     # Freshness at a steady rate: the topic is created, the consumer joins and is assigned its
     # partitions, then events arrive at --rate.
@@ -146,7 +150,35 @@ def measure(args, tmp, broker):
     proc.wait()
     kafka.stdin.close()
     kafka.wait()
-    return floor, strata, (p50, p99, steady50, steady99)
+    return floor, strata, remote, (p50, p99, steady50, steady99)
+
+
+def measure_remote(args, tmp, bootstrap, run):
+    """--remote N consumers in one group writing through one `strata serve` (all on these 2
+    cores): events/s from their start (the group's first join included) to the server's exit
+    after the last write (its offline commit of what was pending included)."""
+    repo, config = make_repo(tmp, bootstrap, f"remote{run}")
+    server = subprocess.Popen([str(BIN / "strata"), "serve", "--repo", str(repo), "--grpc", "127.0.0.1:0", "--http",
+                               "127.0.0.1:0"], stdout=subprocess.PIPE, text=True)
+    line = server.stdout.readline()
+    grpc, http = re.search(r"gRPC on port (\d+)", line).group(1), re.search(r"HTTP on port (\d+)", line).group(1)
+    start = time.time()
+    consumers = [subprocess.Popen([str(BIN / "strata"), "stream", "--repo", str(repo), "--config", str(config),
+                                   "--server", f"127.0.0.1:{grpc}"], stdout=subprocess.DEVNULL)
+                 for _ in range(args.remote)]
+    written = 0
+    while time.time() - start < 600 and written < args.events:
+        text = urllib.request.urlopen(f"http://127.0.0.1:{http}/metrics").read().decode()
+        written = int(float(re.search(r"^strata_last_write_seq (\S+)", text, re.M).group(1)))
+        time.sleep(0.02)
+    for c in consumers:
+        c.send_signal(signal.SIGTERM)
+        c.wait()
+    server.send_signal(signal.SIGTERM)  # commits what is pending offline, like the local run's end
+    server.wait()
+    end = time.time()
+    assert written == args.events, f"{written} of {args.events} written"
+    return args.events / (end - start)
 
 
 def main():
@@ -156,22 +188,27 @@ def main():
     p.add_argument("--rate", type=int, default=100_000)
     p.add_argument("--rate-seconds", type=int, default=40)
     p.add_argument("--warmup-seconds", type=int, default=15)
+    p.add_argument("--remote", type=int, default=0,
+                   help="also N `strata stream --server` consumers in one group through one `strata serve`")
     p.add_argument("--timeline", action="store_true", help="print the freshness quantiles of each interval")
     args = p.parse_args()
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="stream-bench-"))
     with KafkaBroker(tmp / "broker", heap="2g") as broker:
-        floor, strata, (p50, p99, steady50, steady99) = measure(args, tmp, broker)
+        floor, strata, remote, (p50, p99, steady50, steady99) = measure(args, tmp, broker)
     fe, fr = statistics.median(x[0] for x in floor), statistics.median(x[1] for x in floor)
     se, sr = statistics.median(x[0] for x in strata), statistics.median(x[1] for x in strata)
     print(f"\nbench/stream_ingest: {args.events:,} JSON events, 4 partitions, medians of {args.runs} runs")
     print(f"{'':34s} {'events/s':>12s} {'ratio':>7s} {'peak RSS':>10s}")
     print(f"{'floor (librdkafka + JSON decode)':34s} {fe:>12,.0f} {1.0:>7.2f} {fr:>8.0f} MB")
     print(f"{'strata stream (exactly once, 2 stores)':34s} {se:>12,.0f} {se / fe:>7.2f} {sr:>8.0f} MB")
+    if remote:
+        re_ = statistics.median(remote)
+        print(f"{f'{args.remote} x stream --server + serve':34s} {re_:>12,.0f} {re_ / fe:>7.2f}")
     print(f"freshness at {args.rate:,} events/s for {args.rate_seconds} s (Kafka timestamp -> servable online): "
           f"p50 <= {p50 * 1000:.0f} ms, p99 <= {p99 * 1000:.0f} ms; after the first {args.warmup_seconds} s: "
           f"p50 <= {steady50 * 1000:.0f} ms, p99 <= {steady99 * 1000:.0f} ms (histogram bucket bounds)")
     flags = [f"--{k.replace('_', '-')}" + ("" if v is True else f" {v}")
-             for k, v in vars(args).items() if v is not False]
+             for k, v in vars(args).items() if v is not False and v != 0]
     print("reproduce: .venv/bin/python bench/stream_ingest/run.py " + " ".join(flags))
 
 
