@@ -77,6 +77,14 @@ int main(int argc, char** argv) {
   const double rate = std::atof(a["--rate"].c_str());
   const bool now_ts = a["--now-timestamps"] == "1";
   std::this_thread::sleep_for(std::chrono::duration<double>(std::atof(a["--delay"].c_str())));
+  if (rate > 0) {
+    // Paced production times each message from its creation: connect and learn the topic's
+    // partition leaders first, or the first second of messages waits in this producer's queue.
+    rd_kafka_topic_t* t = rd_kafka_topic_new(rk, a["--topic"].c_str(), nullptr);
+    const rd_kafka_metadata_t* md = nullptr;
+    if (rd_kafka_metadata(rk, 0, t, &md, 10'000) == RD_KAFKA_RESP_ERR_NO_ERROR) rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(t);
+  }
   const auto start = std::chrono::steady_clock::now();
   long long poisoned = 0;
   for (long long i = 0; i < n + poison; ++i) {
