@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "mock_kafka.h"
+#include "served_clicks.h"
 #include "strata/ingest/kafka_stream.h"
 #include "strata/serving/client.h"
 #include "strata/serving/remote_stream_sink.h"
@@ -27,41 +28,20 @@ using Clock = std::chrono::steady_clock;
 
 int64_t Now() { return testing::RecentMicros(); }
 
+using testing::ServedItems;
+
+void ProduceSpreadClicks(testing::MockKafka& kafka, int64_t first, int64_t n) {
+  testing::ProduceClicks(kafka, first, n, /*key_by_item=*/true);  // every partition gets events
+}
+
 // Every offline row of group "clicks": (item, write_seq).
 std::vector<std::pair<int64_t, int64_t>> OfflineClicks(FeatureRepository& repo) {
+  const auto items = testing::OfflineInt64Column(repo, "clicks", "item");
+  const auto seqs = testing::OfflineInt64Column(repo, "clicks", "write_seq");
+  EXPECT_EQ(items.size(), seqs.size());
   std::vector<std::pair<int64_t, int64_t>> out;
-  auto scan = ScanGroup(repo, **repo.FindGroup("clicks"), {});
-  EXPECT_TRUE(scan.ok()) << scan.status().ToString();
-  if (!scan.ok() || !scan->scan) return out;
-  while (true) {
-    auto batch = scan->scan->Next();
-    EXPECT_TRUE(batch.ok()) << batch.status().ToString();
-    if (!batch.ok() || !*batch) break;
-    auto items = std::static_pointer_cast<arrow::Int64Array>((*batch)->GetColumnByName("item"));
-    auto seqs = std::static_pointer_cast<arrow::Int64Array>((*batch)->GetColumnByName("write_seq"));
-    for (int64_t i = 0; i < seqs->length(); ++i) out.emplace_back(items->Value(i), seqs->Value(i));
-  }
+  for (size_t i = 0; i < std::min(items.size(), seqs.size()); ++i) out.emplace_back(items[i], seqs[i]);
   return out;
-}
-
-std::vector<int64_t> ServedItems(Client& client, int64_t user) {
-  auto r = client.GetFeatures("user", std::vector<int64_t>{user}, {"clicks:item"});
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
-  std::vector<int64_t> items;
-  if (!r.ok()) return items;
-  const auto& values = r->columns(0).values();
-  if (values.list_offsets_size() < 2) return items;
-  for (uint32_t i = 0; i < values.list_offsets(1); ++i) items.push_back(values.int64_values(static_cast<int>(i)));
-  return items;
-}
-
-void ProduceClicks(testing::MockKafka& kafka, int64_t first, int64_t n) {
-  for (int64_t item = first; item < first + n; ++item) {
-    const int64_t user = item % 7;
-    kafka.Produce(std::to_string(item), "{\"uid\": " + std::to_string(user) + ", \"ts\": " + std::to_string(Now()) +
-                                            ", \"item\": " + std::to_string(item) + "}");
-  }
-  kafka.Flush();
 }
 
 class ServerWithoutStream {
@@ -131,7 +111,7 @@ TEST(RemoteStream, ConsumersInOneGroupSplitThePartitionsAndWriteEveryEventOnceAc
   TempDir dir;
   testing::MakeRepo(dir, testing::kClicksRepo).reset();
   testing::MockKafka kafka(4);
-  ProduceClicks(kafka, 0, 2000);
+  ProduceSpreadClicks(kafka, 0, 2000);
   StreamConfig config = testing::ClicksStream("shared", kafka, "json");
   config.commit_rows = 500;
   config.max_batch_messages = 100;
@@ -146,12 +126,12 @@ TEST(RemoteStream, ConsumersInOneGroupSplitThePartitionsAndWriteEveryEventOnceAc
     RemoteConsumer b(dir, s.address, config);
     ASSERT_TRUE(b.stream);
     ASSERT_NO_FATAL_FAILURE(WaitFor([&] { return b.stream->counters().rebalances.load() > 0; }, "the second consumer never joined"));
-    ProduceClicks(kafka, 2000, 2000);
+    ProduceSpreadClicks(kafka, 2000, 2000);
     ASSERT_NO_FATAL_FAILURE(WaitFor([&] { return b.rows() > 0; }, "the second consumer never got a partition"));
     // The first leaves while the second consumes: its partitions move over.
     a->Stop();
     written_by_a = a->rows();
-    ProduceClicks(kafka, 4000, 1000);
+    ProduceSpreadClicks(kafka, 4000, 1000);
     ASSERT_NO_FATAL_FAILURE(WaitFor([&] { return written_by_a + b.rows() >= 5000; }, "the events were not all written"))
         << "written by the first " << written_by_a << ", by the second " << b.rows() << ", conflicts "
         << b.stream->counters().conflicts.load();

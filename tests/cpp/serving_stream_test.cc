@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "mock_kafka.h"
+#include "served_clicks.h"
 #include "strata/serving/client.h"
 #include "strata/serving/server.h"
 #include "strata/store/group_scan.h"
@@ -25,32 +26,11 @@ constexpr const char* kDefs = testing::kClicksRepo;
 
 int64_t Now() { return testing::RecentMicros(); }
 
-// The write_seq of every offline row of `group`.
-std::vector<int64_t> OfflineWriteSeqs(FeatureRepository& repo, const std::string& group) {
-  std::vector<int64_t> out;
-  auto scan = ScanGroup(repo, **repo.FindGroup(group), {});
-  EXPECT_TRUE(scan.ok()) << scan.status().ToString();
-  if (!scan.ok() || !scan->scan) return out;
-  while (true) {
-    auto batch = scan->scan->Next();
-    EXPECT_TRUE(batch.ok()) << batch.status().ToString();
-    if (!batch.ok() || !*batch) break;
-    auto seqs = std::static_pointer_cast<arrow::Int64Array>((*batch)->GetColumnByName("write_seq"));
-    for (int64_t i = 0; i < seqs->length(); ++i) out.push_back(seqs->Value(i));
-  }
-  return out;
-}
+using testing::ProduceClicks;
+using testing::ServedItems;
 
-// The items of `user` the server answers (newest first; empty when null).
-std::vector<int64_t> ServedItems(Client& client, int64_t user) {
-  auto r = client.GetFeatures("user", std::vector<int64_t>{user}, {"clicks:item"});
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
-  std::vector<int64_t> items;
-  if (!r.ok()) return items;
-  const auto& values = r->columns(0).values();  // one key: its list is values [0, list_offsets(1))
-  if (values.list_offsets_size() < 2) return items;
-  for (uint32_t i = 0; i < values.list_offsets(1); ++i) items.push_back(values.int64_values(static_cast<int>(i)));
-  return items;
+std::vector<int64_t> OfflineWriteSeqs(FeatureRepository& repo, const std::string& group) {
+  return testing::OfflineInt64Column(repo, group, "write_seq");
 }
 
 // gRPC on a free port, no HTTP, consuming `stream`.
@@ -77,15 +57,6 @@ class StreamingServer {
   std::unique_ptr<Server> server;
   std::unique_ptr<Client> client;
 };
-
-void ProduceClicks(testing::MockKafka& kafka, int64_t first, int64_t n) {
-  for (int64_t item = first; item < first + n; ++item) {
-    const int64_t user = item % 7;
-    kafka.Produce(std::to_string(user), "{\"uid\": " + std::to_string(user) + ", \"ts\": " + std::to_string(Now()) +
-                                            ", \"item\": " + std::to_string(item) + "}");
-  }
-  kafka.Flush();
-}
 
 TEST(StreamingServer, ServesStreamedRowsAndWritesPushesThroughTheStreamExactlyOnce) {
   TempDir dir;

@@ -21,8 +21,14 @@ Status FromGrpc(const grpc::Status& s) {
   }
 }
 
-std::chrono::system_clock::time_point Deadline(std::chrono::milliseconds timeout) {
-  return std::chrono::system_clock::now() + timeout;
+// One unary call with a deadline: `call(context, response)` invokes the stub's method.
+template <typename Response, typename Call>
+Result<Response> Unary(std::chrono::milliseconds timeout, Call&& call) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+  Response response;
+  STRATA_RETURN_NOT_OK(FromGrpc(call(&ctx, &response)));
+  return response;
 }
 
 }  // namespace
@@ -36,11 +42,7 @@ Result<std::unique_ptr<Client>> Client::Connect(const std::string& address) {
 
 Result<v1::GetFeaturesResponse> Client::GetFeatures(const v1::GetFeaturesRequest& request,
                                                     std::chrono::milliseconds timeout) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(Deadline(timeout));
-  v1::GetFeaturesResponse response;
-  STRATA_RETURN_NOT_OK(FromGrpc(stub_->GetFeatures(&ctx, request, &response)));
-  return response;
+  return Unary<v1::GetFeaturesResponse>(timeout, [&](auto* ctx, auto* out) { return stub_->GetFeatures(ctx, request, out); });
 }
 
 Result<v1::GetFeaturesResponse> Client::GetFeatures(const std::string& entity, const std::vector<int64_t>& keys,
@@ -68,30 +70,19 @@ Result<v1::GetFeaturesResponse> Client::GetFeatures(const std::string& entity, c
 }
 
 Result<v1::PushResponse> Client::Push(const v1::PushRequest& request, std::chrono::milliseconds timeout) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(Deadline(timeout));
-  v1::PushResponse response;
-  STRATA_RETURN_NOT_OK(FromGrpc(stub_->Push(&ctx, request, &response)));
-  return response;
+  return Unary<v1::PushResponse>(timeout, [&](auto* ctx, auto* out) { return stub_->Push(ctx, request, out); });
 }
 
 Result<v1::StreamWriteResponse> Client::StreamWrite(const v1::StreamWriteRequest& request,
                                                     std::chrono::milliseconds timeout) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(Deadline(timeout));
-  v1::StreamWriteResponse response;
-  STRATA_RETURN_NOT_OK(FromGrpc(stub_->StreamWrite(&ctx, request, &response)));
-  return response;
+  return Unary<v1::StreamWriteResponse>(timeout, [&](auto* ctx, auto* out) { return stub_->StreamWrite(ctx, request, out); });
 }
 
 Result<v1::StreamPositionsResponse> Client::StreamPositions(const std::string& stream, std::chrono::milliseconds timeout) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(Deadline(timeout));
   v1::StreamPositionsRequest request;
   request.set_stream(stream);
-  v1::StreamPositionsResponse response;
-  STRATA_RETURN_NOT_OK(FromGrpc(stub_->StreamPositions(&ctx, request, &response)));
-  return response;
+  return Unary<v1::StreamPositionsResponse>(timeout,
+                                            [&](auto* ctx, auto* out) { return stub_->StreamPositions(ctx, request, out); });
 }
 
 }  // namespace strata
