@@ -14,7 +14,13 @@
 #include "mock_kafka.h"
 #include "served_clicks.h"
 #include "strata/ingest/kafka_stream.h"
+#include <nlohmann/json.hpp>
+
+#include "strata/core/repo_yaml.h"
+#include "strata/ingest/value_conversion.h"
 #include "strata/serving/client.h"
+#include "strata/serving/push_decoding.h"
+#include "strata/serving/push_encoding.h"
 #include "strata/serving/remote_stream_sink.h"
 #include "strata/serving/server.h"
 #include "strata/store/group_scan.h"
@@ -248,6 +254,56 @@ TEST(RemoteStream, ABatchThatDoesNotStartAtTheStoredPositionIsRefusedWhole) {
   auto repo = FeatureRepository::Open(dir.str());
   ASSERT_TRUE(repo.ok());
   EXPECT_EQ(OfflineClicks(**repo).size(), 4u);
+}
+
+TEST(RemoteStream, RowsCrossTheWireUnchanged) {
+  auto def = ParseRepoYaml(R"(project: wire
+entities:
+  doc: {key: doc_id, type: string}
+feature_groups:
+  docs:
+    entity: doc
+    event_time: ts
+    features: {tags: list<string>, ids: list<int64>, w: list<float32>, emb: "vector<float32,3>", raw: bytes,
+               n: int32, big: int64, f: float32, d: float64, ok: bool, at: timestamp, s: string}
+)", "strata.yaml");
+  ASSERT_TRUE(def.ok()) << def.status().ToString();
+  const FeatureGroupDef& g = *def->FindGroup("docs");
+  std::vector<FeatureRow> rows(3);
+  rows[0] = {std::string("a"), 5, {std::vector<std::string>{"x", "é"}, std::vector<int64_t>{-1, 1LL << 62},
+                                   std::vector<float>{0.1f, -3.5e38f}, std::vector<float>{1.f / 3, 0.f, -0.f},
+                                   std::string("\0\xff", 2), int64_t{-2147483648LL}, int64_t{-(1LL << 62)}, 1.f / 3,
+                                   1.0 / 3, true, int64_t{1'700'000'000'000'001}, std::string("ü")}};
+  // Empty lists stay empty lists, not nulls; a row may be all nulls.
+  rows[1] = {std::string("b"), 6, {std::vector<std::string>{}, std::vector<int64_t>{}, std::vector<float>{}, Value(),
+                                   std::string(), Value(), Value(), Value(), Value(), false, Value(), std::string()}};
+  rows[2] = {std::string("c"), 7, std::vector<Value>(g.features.size())};
+  v1::PushRequest request;
+  ASSERT_TRUE(EncodePush(*def->FindEntity("doc"), g, rows, &request).ok());
+  v1::PushRequest wire;  // through the bytes on the wire
+  ASSERT_TRUE(wire.ParseFromString(request.SerializeAsString()));
+  auto decoded = DecodePush(*def, wire, 100);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  ASSERT_EQ(decoded->rows.size(), rows.size());
+  for (size_t r = 0; r < rows.size(); ++r) {
+    EXPECT_EQ(decoded->rows[r].key, rows[r].key);
+    EXPECT_EQ(decoded->rows[r].event_time, rows[r].event_time);
+    EXPECT_EQ(decoded->rows[r].features, rows[r].features) << "row " << r;
+  }
+}
+
+TEST(RemoteStream, StringsThatAreNotUtf8AreRejectedAtDecodingNotOnTheWire) {
+  // An Avro string or a Protobuf bytes field may carry any bytes; a string feature, a string key
+  // and a list<string> take only UTF-8 (proto3 strings, Arrow and Iceberg string columns).
+  const nlohmann::json bad = std::string("caf\xe9");
+  auto string_type = *DataType::Parse("string");
+  auto r = ValueFromJson(bad, TargetType::Feature(string_type));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("UTF-8"), std::string::npos) << r.status().message();
+  EXPECT_FALSE(ValueFromJson(bad, TargetType::Key(KeyType::kString)).ok());
+  EXPECT_FALSE(ValueFromJson(nlohmann::json::array({"ok", bad}), TargetType::Feature(*DataType::Parse("list<string>"))).ok());
+  EXPECT_TRUE(ValueFromJson(bad, TargetType::Feature(*DataType::Parse("bytes"))).ok());
+  EXPECT_TRUE(ValueFromJson(nlohmann::json("café"), TargetType::Feature(string_type)).ok());
 }
 
 }  // namespace

@@ -27,6 +27,8 @@ using Clock = std::chrono::steady_clock;
 
 // How long a remote stream retries a server it cannot reach before it stops with the error.
 constexpr auto kSinkRetryWindow = std::chrono::seconds(60);
+// A remote stream's poll batch is one gRPC request: well under the server's 64 MiB limit.
+constexpr size_t kRemoteBatchBytes = 16 << 20;
 
 // Event-to-servable latency buckets (s): from the message's Kafka timestamp to the end of the
 // online write that made it readable.
@@ -299,25 +301,41 @@ class KafkaStream::Impl {
       auto stored = r.stored.find(source);
       const int64_t target = stored != r.stored.end() ? std::stoll(stored->second) : bp.first_offset;
       rd_kafka_topic_partition_list_add(seek, bp.topic.c_str(), bp.partition)->offset = target;
-      auto p = partitions_.find({bp.topic, bp.partition});
-      if (p != partitions_.end()) p->second.next_offset = stored != r.stored.end() ? target : -1;
     }
-    // Partitions revoked meanwhile fail to seek; their next owner reads them.
-    if (rd_kafka_error_t* e = rd_kafka_seek_partitions(consumer_, seek, 10'000)) rd_kafka_error_destroy(e);
+    rd_kafka_error_t* failed = rd_kafka_seek_partitions(consumer_, seek, 10'000);
+    std::string error = failed ? rd_kafka_error_string(failed) : "";
+    if (failed) rd_kafka_error_destroy(failed);
+    for (int i = 0; i < seek->cnt && error.empty(); ++i) {
+      const rd_kafka_topic_partition_t& tp = seek->elems[i];
+      auto p = partitions_.find({tp.topic, tp.partition});
+      if (p == partitions_.end()) continue;  // revoked meanwhile: its next owner reads it
+      if (tp.err) {
+        error = std::string(tp.topic) + " [" + std::to_string(tp.partition) + "]: " + rd_kafka_err2str(tp.err);
+        break;
+      }
+      // Where the next batch starts: the stored position, or none stored yet.
+      p->second.next_offset = r.stored.count(PositionKey(tp.topic, tp.partition)) ? tp.offset : -1;
+    }
     rd_kafka_topic_partition_list_destroy(seek);
+    // Reading on from the wrong place could skip or repeat records: stop, and a restart resumes
+    // from the stored positions.
+    if (!error.empty()) return Status::IOError("seeking back to the stored positions after a refused batch: " + error);
     return false;
   }
 
-  // Up to max_batch_messages messages, waiting at most max_wait for the first ones.
+  // Up to max_batch_messages messages, waiting at most max_wait for the first ones. A remote
+  // stream's batch is one request: it also stops at kRemoteBatchBytes of payloads.
   void Poll(std::vector<rd_kafka_message_t*>* out) {
     const auto deadline = Clock::now() + std::chrono::milliseconds(config_.max_wait_ms);
-    while (static_cast<int64_t>(out->size()) < config_.max_batch_messages) {
+    size_t bytes = 0;
+    while (static_cast<int64_t>(out->size()) < config_.max_batch_messages && !(sink_ && bytes >= kRemoteBatchBytes)) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
       rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_, out->empty() ? static_cast<int>(std::max<int64_t>(0, left)) : 0);
       if (!m) {
         if (!out->empty() || Clock::now() >= deadline) break;
         continue;
       }
+      bytes += m->len;
       out->push_back(m);
     }
   }

@@ -1,6 +1,7 @@
 #include "strata/ingest/value_conversion.h"
 
 #include <arrow/api.h>
+#include <arrow/util/utf8.h>
 
 #include <charconv>
 #include <cmath>
@@ -58,6 +59,15 @@ Result<Value> FloatValue(double v, const TargetType& t) {
   return Value(v);
 }
 
+// Strings are UTF-8 (Arrow's and Iceberg's string columns, proto3's string fields); a decoder
+// that reads bytes into a string (Avro or Protobuf `bytes`, an Avro string) may hand others.
+Status CheckUtf8(const std::string& s) {
+  static const bool initialized = (arrow::util::InitializeUTF8(), true);
+  (void)initialized;
+  if (arrow::util::ValidateUTF8(s)) return Status::OK();
+  return Status::InvalidArgument("a string that is not valid UTF-8 (use a bytes feature for binary data)");
+}
+
 Result<Value> ListFromJson(const json& j, const DataType& type) {
   if (!j.is_array()) return Expected(type.ToString() + " as a JSON array", j.dump());
   switch (type.id) {
@@ -90,8 +100,9 @@ Result<Value> ListFromJson(const json& j, const DataType& type) {
       std::vector<std::string> out;
       out.reserve(j.size());
       for (const auto& e : j) {
-        if (e.is_string()) out.push_back(e.get<std::string>());
-        else return Expected("strings in " + type.ToString(), e.dump());
+        if (!e.is_string()) return Expected("strings in " + type.ToString(), e.dump());
+        STRATA_RETURN_NOT_OK(CheckUtf8(e.get_ref<const std::string&>()));
+        out.push_back(e.get<std::string>());
       }
       return Value(std::move(out));
     }
@@ -162,8 +173,9 @@ Result<Value> ValueFromJson(const json& j, const TargetType& t) {
     return Expected("a timestamp (ISO-8601 string or integer microseconds)", j.dump());
   }
   if (t.kind == TargetType::kKey && t.key_type == KeyType::kString) {
-    if (j.is_string()) return Value(j.get<std::string>());
-    return Expected("a string key", j.dump());
+    if (!j.is_string()) return Expected("a string key", j.dump());
+    STRATA_RETURN_NOT_OK(CheckUtf8(j.get_ref<const std::string&>()));
+    return Value(j.get<std::string>());
   }
   if (IsIntegerTarget(t)) {
     if (j.is_number_integer()) {
@@ -187,8 +199,9 @@ Result<Value> ValueFromJson(const json& j, const TargetType& t) {
       return Expected("a number", j.dump());
     case TypeId::kString:
     case TypeId::kBytes:
-      if (j.is_string()) return Value(j.get<std::string>());
-      return Expected("a string", j.dump());
+      if (!j.is_string()) return Expected("a string", j.dump());
+      if (t.type.id == TypeId::kString) STRATA_RETURN_NOT_OK(CheckUtf8(j.get_ref<const std::string&>()));
+      return Value(j.get<std::string>());
     case TypeId::kListInt64:
     case TypeId::kListFloat32:
     case TypeId::kListString:

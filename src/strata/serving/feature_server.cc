@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <iostream>
 #include <set>
 
 #include "strata/core/time.h"
@@ -61,22 +62,26 @@ Status FeatureServer::RecoverPendingStreams() {
 
 Result<StreamWriter*> FeatureServer::RemoteStreamWriter(const std::string& name, int64_t commit_rows,
                                                         int64_t commit_interval_ms) {
-  if (stream_)
-    return Status::FailedPrecondition("this server consumes stream '" + stream_->name() +
-                                      "' itself (--stream); run remote consumers against a server without --stream");
-  if (remote_stream_) {
-    if (remote_stream_->name() == name) return remote_stream_.get();
-    return Status::InvalidArgument("this server takes stream '" + remote_stream_->name() +
+  if (stream_)  // not FailedPrecondition: that says "unavailable, retry" to a client
+    return Status::InvalidArgument("this server consumes stream '" + stream_->name() +
+                                   "' itself (--stream); run remote consumers against a server without --stream");
+  // One stream per server, also after its writer was dropped (until then its failed rows wait
+  // for that stream's recovery, which no other writer's commit may overtake).
+  if (!remote_stream_name_.empty() && remote_stream_name_ != name)
+    return Status::InvalidArgument("this server takes stream '" + remote_stream_name_ +
                                    "' from remote consumers; stream '" + name + "' needs a server of its own");
-  }
+  if (commit_rows > 0) remote_commit_rows_ = commit_rows;
+  if (commit_interval_ms > 0) remote_commit_interval_ms_ = commit_interval_ms;
+  if (remote_stream_) return remote_stream_.get();
   StreamWriterOptions o;
   o.name = name;
-  if (commit_rows > 0) o.commit_rows = commit_rows;
-  if (commit_interval_ms > 0) o.commit_interval = std::chrono::milliseconds(commit_interval_ms);
+  if (remote_commit_rows_ > 0) o.commit_rows = remote_commit_rows_;
+  if (remote_commit_interval_ms_ > 0) o.commit_interval = std::chrono::milliseconds(remote_commit_interval_ms_);
   auto writer = StreamWriter::Open(*repo_, o);
   if (!writer.ok()) return writer.status().WithContext("opening stream " + name);
   remote_stream_ = std::move(*writer);
-  remote_ticker_ = std::thread([this] { RunRemoteCommitTicker(); });
+  remote_stream_name_ = name;
+  if (!remote_ticker_.joinable()) remote_ticker_ = std::thread([this] { RunRemoteCommitTicker(); });
   return remote_stream_.get();
 }
 
@@ -84,10 +89,28 @@ void FeatureServer::RunRemoteCommitTicker() {
   std::unique_lock lock(push_mu_);
   while (!remote_ticker_stop_) {
     remote_ticker_cv_.wait_for(lock, std::chrono::milliseconds(100));
-    if (remote_ticker_stop_ || !remote_stream_) break;
-    Status st = remote_stream_->CommitIfDue();  // an error comes back again from the next write
-    (void)st;
+    if (remote_ticker_stop_) break;
+    if (!remote_stream_) continue;
+    Status st = remote_stream_->CommitIfDue();
+    if (!st.ok()) DropRemoteStreamWriter(st);
   }
+}
+
+void FeatureServer::DropRemoteStreamWriter(const Status& why) {
+  ++remote_commit_failures_;
+  std::cerr << "strata serve: an offline commit of stream " << remote_stream_->name() << " failed (" << why.ToString()
+            << "); its rows stay pending online and are committed when the next batch reopens the stream" << std::endl;
+  remote_stream_.reset();
+}
+
+Status FeatureServer::WriteRemoteStream(const std::map<std::string, std::string>& positions) {
+  bool written = false;
+  Status st = remote_stream_->Write(positions, &written);
+  if (st.ok()) return st;
+  remote_stream_->DiscardStaged();
+  if (!written) return st;
+  DropRemoteStreamWriter(st);
+  return Status::OK();
 }
 
 // Commits the remote stream's pending rows offline (its consumers resume from the store's
@@ -202,13 +225,14 @@ Status FeatureServer::Push(const v1::PushRequest& request, v1::PushResponse* res
     uint64_t last;
     if (stream_) {
       STRATA_ASSIGN_OR_RETURN(last, stream_->Push(*push.group, push.rows));
-    } else if (remote_stream_) {  // one write pipeline: the stream's recovery stays exact
-      Status written = remote_stream_->Stage(*push.group, push.rows);
-      if (written.ok()) written = remote_stream_->Write({});
-      if (!written.ok()) {
-        remote_stream_->DiscardStaged();
-        return written;
+    } else if (!remote_stream_name_.empty()) {  // one write pipeline: the stream's recovery stays exact
+      STRATA_ASSIGN_OR_RETURN(StreamWriter * writer, RemoteStreamWriter(remote_stream_name_, 0, 0));
+      Status staged = writer->Stage(*push.group, push.rows);
+      if (!staged.ok()) {
+        writer->DiscardStaged();
+        return staged;
       }
+      STRATA_RETURN_NOT_OK(WriteRemoteStream({}));
       last = repo_->last_write_seq();
     } else {
       STRATA_ASSIGN_OR_RETURN(last, repo_->Write(*push.group, push.rows));
@@ -260,16 +284,14 @@ Status FeatureServer::StreamWrite(const v1::StreamWriteRequest& request, v1::Str
       return Status::OK();
     }
     response->clear_stored();
-    Status written;
     for (const auto& run : runs) {
-      written = writer->Stage(*run.group, run.rows);
-      if (!written.ok()) break;
+      Status staged = writer->Stage(*run.group, run.rows);
+      if (!staged.ok()) {
+        writer->DiscardStaged();
+        return staged;
+      }
     }
-    if (written.ok()) written = writer->Write(positions);
-    if (!written.ok()) {
-      writer->DiscardStaged();
-      return written;
-    }
+    STRATA_RETURN_NOT_OK(WriteRemoteStream(positions));
     ++remote_batches_;
     response->set_rows_written(static_cast<uint64_t>(rows));
     response->set_last_write_seq(repo_->last_write_seq());
@@ -347,6 +369,9 @@ std::string FeatureServer::RenderMetrics() {
                        "Remote batches refused: a partition did not start at the stored position (a consumer that "
                        "lost it, or a retried batch); that consumer reads again from the stored position.", &out);
     AppendSample("strata_remote_stream_conflicts_total", "", static_cast<double>(remote_conflicts_.load()), &out);
+    AppendMetricHeader("strata_remote_stream_commit_failures_total", "counter",
+                       "Offline commits of the remote stream that failed (retried by the stream's recovery).", &out);
+    AppendSample("strata_remote_stream_commit_failures_total", "", static_cast<double>(remote_commit_failures_.load()), &out);
   }
   if (stream_) {
     AppendMetricHeader("strata_stream_running", "gauge", "1 while the stream consumed by this server runs, 0 once it stopped.", &out);

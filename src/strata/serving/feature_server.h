@@ -88,6 +88,12 @@ class FeatureServer {
   Result<StreamWriter*> RemoteStreamWriter(const std::string& name, int64_t commit_rows, int64_t commit_interval_ms);
   // Offline commits of the remote stream's rows when due, while its consumers are idle.
   void RunRemoteCommitTicker();
+  // After a failed offline commit: the writer goes, and the next batch reopens it, whose
+  // recovery commits the failed rows (still pending online). Call with push_mu_ held.
+  void DropRemoteStreamWriter(const Status& why);
+  // Writes what is staged in the remote stream's writer with `positions`; a failed offline
+  // commit after the online write drops the writer and is not the batch's error.
+  Status WriteRemoteStream(const std::map<std::string, std::string>& positions);
   Status StopRemoteStream();
   Status DoGetFeatures(const v1::GetFeaturesRequest& request, v1::GetFeaturesResponse* response, int64_t* keys);
   std::string NewRequestId();
@@ -107,8 +113,10 @@ class FeatureServer {
   std::atomic<bool> stream_running_{false};
   mutable std::mutex stream_mu_;
   Status stream_status_;
-  std::unique_ptr<StreamWriter> remote_stream_;  // guarded by push_mu_
-  std::atomic<uint64_t> remote_batches_{0}, remote_conflicts_{0};
+  std::unique_ptr<StreamWriter> remote_stream_;  // guarded by push_mu_, as are the next three
+  std::string remote_stream_name_;               // set by the first remote batch, kept after a drop
+  int64_t remote_commit_rows_ = 0, remote_commit_interval_ms_ = 0;
+  std::atomic<uint64_t> remote_batches_{0}, remote_conflicts_{0}, remote_commit_failures_{0};
   std::thread remote_ticker_;
   std::condition_variable remote_ticker_cv_;  // with push_mu_
   bool remote_ticker_stop_ = false;

@@ -24,7 +24,8 @@ void EncodeValue(const Value& value, const DataType& type, v1::Value* out) {
           values->Reserve(static_cast<int>(v.size()));
           for (const float f : v) values->AddAlreadyReserved(f);
         } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
-          for (const auto& s : v) out->mutable_string_list()->add_values(s);
+          auto* list = out->mutable_string_list();  // set even when empty: an empty list is not null
+          for (const auto& s : v) list->add_values(s);
         }
       },
       value);

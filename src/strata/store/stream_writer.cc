@@ -112,7 +112,8 @@ void StreamWriter::DiscardStaged() {
   staged_rows_ = 0;
 }
 
-Status StreamWriter::Write(const std::map<std::string, std::string>& positions) {
+Status StreamWriter::Write(const std::map<std::string, std::string>& positions, bool* written_online) {
+  if (written_online) *written_online = false;
   if (staged_rows_ == 0 && positions.empty()) return Status::OK();
   std::vector<MetadataEntry> metadata;
   for (const auto& [k, v] : positions) metadata.emplace_back(Prefix("pos") + k, v);
@@ -143,6 +144,7 @@ Status StreamWriter::Write(const std::map<std::string, std::string>& positions) 
     return written;
   }
   repo_.AdvanceWriteSeq(seq);
+  if (written_online) *written_online = true;
   for (const auto& [k, v] : positions) last_positions_[k] = v;
   if (pending_rows_ == 0 && !new_pending.empty()) oldest_pending_ = std::chrono::steady_clock::now();
   for (auto& [name, p] : new_pending) {

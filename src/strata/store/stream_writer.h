@@ -56,12 +56,16 @@ class StreamWriter {
 
   // Writes the staged rows online with `positions` (source position -> value, e.g. the next
   // offset of a partition) in one atomic batch; commits offline when due. Positions may be
-  // given with no rows (records that were all rejected).
-  Status Write(const std::map<std::string, std::string>& positions);
+  // given with no rows (records that were all rejected). `written_online`, if given, tells an
+  // error after the online write (a failed offline commit) from one that wrote nothing. After
+  // a failed offline commit, reopen the writer: its recovery commits the failed rows, which a
+  // later commit of this writer would leave behind (they are below the table's highest then).
+  Status Write(const std::map<std::string, std::string>& positions, bool* written_online = nullptr);
 
   // Starts an offline commit if one is due (commit_rows pending, or the oldest pending row is
   // commit_interval old): Write does this, and an idle source should too, so that its last
-  // rows reach the offline tables on time even when nothing follows them.
+  // rows reach the offline tables on time even when nothing follows them. An error is the
+  // previous commit's: reopen the writer (see Write).
   Status CommitIfDue();
 
   // Commits every pending row offline now and waits (e.g. before giving up partitions).
