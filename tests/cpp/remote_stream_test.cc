@@ -256,6 +256,53 @@ TEST(RemoteStream, ABatchThatDoesNotStartAtTheStoredPositionIsRefusedWhole) {
   EXPECT_EQ(OfflineClicks(**repo).size(), 4u);
 }
 
+double MetricValue(const std::string& text, const std::string& name) {
+  const auto at = text.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : std::stod(text.substr(at + name.size() + 2));
+}
+
+TEST(RemoteStream, RowsOfAFailedOfflineCommitReachTheOfflineTableWhenTheStreamReopens) {
+  TempDir dir;
+  testing::MakeRepo(dir, testing::kClicksRepo).reset();
+  ServerWithoutStream s(dir);
+  ASSERT_TRUE(s.server && s.client);
+  auto batch = [&](std::vector<int64_t> items, const std::string& start, const std::string& next) {
+    auto r = Batch("failing", 3, std::move(items), {{"kafka/clicks/0", start, next}});
+    r.set_commit_rows(1);  // an offline commit after every batch
+    return s.client->StreamWrite(r);
+  };
+  auto offline_items = [&] {
+    auto repo = FeatureRepository::Open(dir.str(), {.read_only = true});
+    EXPECT_TRUE(repo.ok()) << repo.status().ToString();
+    return repo.ok() ? testing::OfflineInt64Column(**repo, "clicks", "item") : std::vector<int64_t>{};
+  };
+  ASSERT_TRUE(batch({1, 2}, "", "2").ok());
+  ASSERT_NO_FATAL_FAILURE(WaitFor([&] { return offline_items().size() == 2; }, "the first commit never landed"));
+  // The table's data folder becomes a file: the next offline commit fails (even for root).
+  std::filesystem::path data;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir.path()))
+    if (e.is_directory() && e.path().filename() == "data" && e.path().parent_path().filename() == "clicks") data = e.path();
+  ASSERT_FALSE(data.empty());
+  std::filesystem::rename(data, data.string() + ".aside");
+  testing::WriteText(data, "not a folder");
+  auto r = batch({3, 4}, "2", "4");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();  // written online; the commit fails behind it
+  EXPECT_FALSE(r->conflict());
+  ASSERT_NO_FATAL_FAILURE(WaitFor(
+      [&] { return MetricValue(s.server->core().RenderMetrics(), "strata_remote_stream_commit_failures_total") >= 1; },
+      "the offline commit never failed"));
+  std::filesystem::remove(data);
+  std::filesystem::rename(data.string() + ".aside", data);
+  // The next batch reopens the stream's writer, whose recovery commits rows 3 and 4 first.
+  ASSERT_TRUE(batch({5}, "4", "5").ok());
+  EXPECT_EQ(ServedItems(*s.client, 3), (std::vector<int64_t>{5, 4, 3, 2, 1}));
+  ASSERT_TRUE(s.server->Shutdown(std::chrono::seconds(5)).ok());
+  s.server.reset();
+  std::vector<int64_t> items = offline_items();
+  std::sort(items.begin(), items.end());
+  EXPECT_EQ(items, (std::vector<int64_t>{1, 2, 3, 4, 5}));
+}
+
 TEST(RemoteStream, RowsCrossTheWireUnchanged) {
   auto def = ParseRepoYaml(R"(project: wire
 entities:

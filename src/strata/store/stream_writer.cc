@@ -156,6 +156,10 @@ Status StreamWriter::Write(const std::map<std::string, std::string>& positions, 
 }
 
 Status StreamWriter::CommitIfDue() {
+  // A commit that finished tells how it went now, not only when the next one starts.
+  if (offline_in_flight_.valid() &&
+      offline_in_flight_.wait_for(std::chrono::seconds(0)) == std::future_status::ready)
+    STRATA_RETURN_NOT_OK(offline_in_flight_.get());
   const bool due = pending_rows_ >= options_.commit_rows ||
                    (pending_rows_ > 0 && std::chrono::steady_clock::now() - oldest_pending_ >= options_.commit_interval);
   return due ? StartOfflineCommit() : Status::OK();

@@ -88,9 +88,10 @@ Status DataFileWriter::Write(const std::shared_ptr<arrow::RecordBatch>& batch) {
 }
 
 Status DataFileWriter::WriteDay(int32_t day, const std::shared_ptr<arrow::RecordBatch>& batch) {
-  auto& slot = open_[day];
-  if (!slot) {
-    slot = std::make_unique<OpenFile>();
+  auto open = open_.find(day);
+  if (open == open_.end()) {
+    // Into open_ only once it is open: Finish and Abort use every open file's writer.
+    auto slot = std::make_unique<OpenFile>();
     slot->day = day;
     slot->path = options_.data_dir + "/" + options_.partition_name + "=" + DayString(day) + "/" + RandomUuid() + ".parquet";
     std::error_code ec;
@@ -114,7 +115,9 @@ Status DataFileWriter::WriteDay(int32_t day, const std::shared_ptr<arrow::Record
     auto writer = parquet::arrow::FileWriter::Open(*schema_, arrow::default_memory_pool(), slot->sink, props, arrow_props);
     if (!writer.ok()) return Status::IOError("cannot write data file " + slot->path + ": " + writer.status().ToString());
     slot->writer = std::move(*writer);
+    open = open_.emplace(day, std::move(slot)).first;
   }
+  OpenFile* slot = open->second.get();
   STRATA_RETURN_NOT_OK(FromArrow(slot->writer->WriteRecordBatch(*batch), "writing data file " + slot->path));
   slot->rows += batch->num_rows();
   auto pos = slot->sink->Tell();
