@@ -31,7 +31,7 @@ test-tsan: setup
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSTRATA_SANITIZE=thread
 	cmake --build build-tsan -j $(JOBS) --target online_store_test ingest_test offline_test training_test loader_test serving_test stream_test
 	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan.supp)" build-tsan/bin/online_store_test --gtest_filter='*Concurrency*:*LatestRowCache*:*SequenceDifferential*'
-	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan.supp)" build-tsan/bin/serving_test --gtest_filter='*FeatureLogger*:RemoteStream.ABatch*'
+	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan.supp)" build-tsan/bin/serving_test --gtest_filter='*FeatureLogger*:RemoteStream.ABatch*:RemoteStream.RowsOfAFailed*'
 	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan.supp)" build-tsan/bin/ingest_test --gtest_filter='*Reruns*:*WriteSeq*'
 	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan.supp)" build-tsan/bin/offline_test --gtest_filter='*Racing*:*IngestWrites*'
 	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/tsan.supp)" build-tsan/bin/training_test --gtest_filter='*BruteForce*:*Spills*'
