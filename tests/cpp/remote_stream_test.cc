@@ -324,12 +324,13 @@ feature_groups:
   // Empty lists stay empty lists, not nulls; a row may be all nulls.
   rows[1] = {std::string("b"), 6, {std::vector<std::string>{}, std::vector<int64_t>{}, std::vector<float>{}, Value(),
                                    std::string(), Value(), Value(), Value(), Value(), false, Value(), std::string()}};
-  rows[2] = {std::string("c"), 7, std::vector<Value>(g.features.size())};
+  rows[2] = {std::string("c"), 0, std::vector<Value>(g.features.size())};  // at 1970-01-01T00:00:00Z
   v1::PushRequest request;
   ASSERT_TRUE(EncodePush(*def->FindEntity("doc"), g, rows, &request).ok());
   v1::PushRequest wire;  // through the bytes on the wire
   ASSERT_TRUE(wire.ParseFromString(request.SerializeAsString()));
-  auto decoded = DecodePush(*def, wire, 100);
+  EXPECT_FALSE(DecodePush(*def, wire, 100).ok());  // a Push's time 0 is "not set"
+  auto decoded = DecodePush(*def, wire, 100, /*zero_time_is_unset=*/false);
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   ASSERT_EQ(decoded->rows.size(), rows.size());
   for (size_t r = 0; r < rows.size(); ++r) {

@@ -253,7 +253,9 @@ Status FeatureServer::StreamWrite(const v1::StreamWriteRequest& request, v1::Str
     std::vector<DecodedPush> runs;
     int64_t rows = 0;
     for (const auto& b : request.batches()) {
-      STRATA_ASSIGN_OR_RETURN(DecodedPush run, DecodePush(repo_->definition(), b, options_.max_push_rows));
+      // A consumer's rows always have an event time: 0 is 1970-01-01T00:00:00Z, as in a local stream.
+      STRATA_ASSIGN_OR_RETURN(DecodedPush run, DecodePush(repo_->definition(), b, options_.max_push_rows,
+                                                          /*zero_time_is_unset=*/false));
       rows += static_cast<int64_t>(run.rows.size());
       if (rows > options_.max_push_rows)
         return Status::InvalidArgument("oversized stream batch: more than " + std::to_string(options_.max_push_rows) + " rows");

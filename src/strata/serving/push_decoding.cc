@@ -35,7 +35,8 @@ Result<Value> ConvertValue(const v1::Value& v, const DataType& type) {
 
 }  // namespace
 
-Result<DecodedPush> DecodePush(const RepoDefinition& definition, const v1::PushRequest& request, int64_t max_rows) {
+Result<DecodedPush> DecodePush(const RepoDefinition& definition, const v1::PushRequest& request, int64_t max_rows,
+                               bool zero_time_is_unset) {
   DecodedPush out;
   out.group = definition.FindGroup(request.group());
   if (!out.group) {
@@ -64,7 +65,8 @@ Result<DecodedPush> DecodePush(const RepoDefinition& definition, const v1::PushR
         return Status::InvalidArgument(where + ": entity " + entity->name + " needs a string_key");
       row.key = in.string_key();
     }
-    if (in.event_time_micros() == 0) return Status::InvalidArgument(where + ": event_time_micros is required");
+    if (in.event_time_micros() == 0 && zero_time_is_unset)
+      return Status::InvalidArgument(where + ": event_time_micros is required");
     row.event_time = in.event_time_micros();
     row.features.resize(g.features.size());
     for (const auto& [name, value] : in.features()) {

@@ -17,6 +17,9 @@ struct DecodedPush {
   std::vector<FeatureRow> rows;
 };
 
-Result<DecodedPush> DecodePush(const RepoDefinition& definition, const v1::PushRequest& request, int64_t max_rows);
+// `zero_time_is_unset`: an event_time_micros of 0 is proto3's "not set", refused as missing
+// (Push); false for rows a stream consumer decoded, whose event times are always set (StreamWrite).
+Result<DecodedPush> DecodePush(const RepoDefinition& definition, const v1::PushRequest& request, int64_t max_rows,
+                               bool zero_time_is_unset = true);
 
 }  // namespace strata::serving
