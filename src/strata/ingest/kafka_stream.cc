@@ -166,6 +166,7 @@ class KafkaStream::Impl {
       Status st = Process(batch);
       for (auto* m : batch) rd_kafka_message_destroy(m);
       batch.clear();
+      batch_epochs_.clear();
       if (!st.ok()) return st;
       if (!rebalance_error_.ok()) return rebalance_error_;
       STRATA_RETURN_NOT_OK(CommitIfDue());  // when no message came, pending rows still reach offline on time
@@ -256,6 +257,7 @@ class KafkaStream::Impl {
   struct PartitionState {
     bool eof = false;
     int64_t next_offset = -1;  // -1: none stored yet and nothing consumed
+    uint64_t epoch = 0;        // which assignment of the partition this is
   };
   struct BatchPartition {
     std::string topic;
@@ -337,6 +339,9 @@ class KafkaStream::Impl {
       }
       bytes += m->len;
       out->push_back(m);
+      // Under which assignment of its partition it came (see Process).
+      auto p = partitions_.find({m->rkt ? rd_kafka_topic_name(m->rkt) : "", m->partition});
+      batch_epochs_.push_back(p != partitions_.end() ? p->second.epoch : 0);
     }
   }
 
@@ -352,19 +357,24 @@ class KafkaStream::Impl {
     uint64_t consumed = 0, rejected = 0;
     FeatureRow row;
     std::string reason;
-    for (rd_kafka_message_t* m : batch) {
+    for (size_t i = 0; i < batch.size(); ++i) {
+      rd_kafka_message_t* m = batch[i];
       const std::string topic = m->rkt ? rd_kafka_topic_name(m->rkt) : "";
+      // A message polled before its partition was revoked belongs to no assignment now, and one
+      // polled before a revocation and a new assignment of it (an eager rebalance, within one
+      // batch) to an old one: either way the partition's owner reads it again from the stored
+      // position, so it is not this batch's.
+      auto assigned = partitions_.find({topic, m->partition});
+      const bool current = assigned != partitions_.end() && assigned->second.epoch == batch_epochs_[i];
       if (m->err) {
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-          auto p = partitions_.find({topic, m->partition});
-          if (p != partitions_.end()) p->second.eof = true;
+          if (current) assigned->second.eof = true;
         } else if (m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC || m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
           return Status::IOError("topic " + topic + ": " + rd_kafka_message_errstr(m));
         }
         continue;  // transient consumer errors: librdkafka retries
       }
-      auto assigned = partitions_.find({topic, m->partition});
-      if (assigned == partitions_.end()) continue;  // revoked while this batch was polled: its next owner reads it
+      if (!current) continue;
       if (consumed++ == 0 && counters_.first_message_micros.load() == 0) counters_.first_message_micros = NowMicros();
       PartitionState& p = assigned->second;
       const std::string source = PositionKey(topic, m->partition);
@@ -498,7 +508,8 @@ class KafkaStream::Impl {
         tp.offset = it != stored.end()                   ? std::stoll(it->second)
                     : self->config_.start == "latest" ? RD_KAFKA_OFFSET_END
                                                       : RD_KAFKA_OFFSET_BEGINNING;
-        self->partitions_[{tp.topic, tp.partition}] = PartitionState{.next_offset = it != stored.end() ? tp.offset : -1};
+        self->partitions_[{tp.topic, tp.partition}] =
+            PartitionState{.eof = false, .next_offset = it != stored.end() ? tp.offset : -1, .epoch = ++self->assignments_};
       }
       if (cooperative) rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, parts));
       else rd_kafka_assign(rk, parts);
@@ -523,6 +534,8 @@ class KafkaStream::Impl {
   std::unique_ptr<StreamWriter> writer_;
   std::map<std::string, TopicState> topics_;
   std::map<std::pair<std::string, int32_t>, PartitionState> partitions_;
+  uint64_t assignments_ = 0;             // partition assignments so far (their epochs)
+  std::vector<uint64_t> batch_epochs_;   // the epoch of each polled message's partition
   rd_kafka_t* consumer_ = nullptr;
   rd_kafka_t* dead_letter_producer_ = nullptr;
   FILE* dead_letter_file_ = nullptr;
