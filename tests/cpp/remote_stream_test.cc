@@ -318,7 +318,7 @@ feature_groups:
   const FeatureGroupDef& g = *def->FindGroup("docs");
   std::vector<FeatureRow> rows(3);
   rows[0] = {std::string("a"), 5, {std::vector<std::string>{"x", "é"}, std::vector<int64_t>{-1, 1LL << 62},
-                                   std::vector<float>{0.1f, -3.5e38f}, std::vector<float>{1.f / 3, 0.f, -0.f},
+                                   std::vector<float>{0.1f, -3.4e38f}, std::vector<float>{1.f / 3, 0.f, -0.f},
                                    std::string("\0\xff", 2), int64_t{-2147483648LL}, int64_t{-(1LL << 62)}, 1.f / 3,
                                    1.0 / 3, true, int64_t{1'700'000'000'000'001}, std::string("ü")}};
   // Empty lists stay empty lists, not nulls; a row may be all nulls.

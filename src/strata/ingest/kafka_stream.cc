@@ -53,7 +53,7 @@ class KafkaStream::Impl {
  public:
   // Local: writes `repo`'s stores.
   Impl(FeatureRepository& repo, StreamConfig config)
-      : repo_(&repo), definition_(repo.definition()), repo_dir_(repo.ResolvePath(".")), config_(std::move(config)) {}
+      : repo_(&repo), definition_(repo.definition()), repo_dir_(repo.dir()), config_(std::move(config)) {}
   // Remote: `sink` writes the stores in another process; `definition` and `repo_dir` (for
   // relative paths) are the repository's.
   Impl(RepoDefinition definition, std::string repo_dir, StreamConfig config, std::unique_ptr<StreamSink> sink)
@@ -109,8 +109,7 @@ class KafkaStream::Impl {
     }
 
     if (!config_.dead_letter_file.empty()) {
-      const std::filesystem::path file(config_.dead_letter_file);
-      const std::string path = file.is_absolute() ? file.string() : (std::filesystem::path(repo_dir_) / file).string();
+      const std::string path = FeatureRepository::ResolvePath(repo_dir_, config_.dead_letter_file);
       std::error_code ec;
       std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
       dead_letter_file_ = std::fopen(path.c_str(), "a");
@@ -339,15 +338,12 @@ class KafkaStream::Impl {
       }
       bytes += m->len;
       out->push_back(m);
-      // Under which assignment of its partition it came (see Process).
-      auto p = partitions_.find({m->rkt ? rd_kafka_topic_name(m->rkt) : "", m->partition});
-      batch_epochs_.push_back(p != partitions_.end() ? p->second.epoch : 0);
+      batch_epochs_.push_back(assignments_);  // how many assignments it came after (see Process)
     }
   }
 
   Status Process(const std::vector<rd_kafka_message_t*>& batch) {
-    std::map<std::string, std::string> positions;
-    std::map<std::string, StreamSpan> spans;  // for a remote write: where each partition started
+    std::map<std::string, StreamSpan> spans;  // each partition's start and next position
     std::map<std::string, BatchPartition> batch_partitions;
     std::vector<int64_t> timestamps;
     // Decoded first, staged and written under the writer's lock at the end: pushes from
@@ -365,7 +361,7 @@ class KafkaStream::Impl {
       // batch) to an old one: either way the partition's owner reads it again from the stored
       // position, so it is not this batch's.
       auto assigned = partitions_.find({topic, m->partition});
-      const bool current = assigned != partitions_.end() && assigned->second.epoch == batch_epochs_[i];
+      const bool current = assigned != partitions_.end() && assigned->second.epoch <= batch_epochs_[i];
       if (m->err) {
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
           if (current) assigned->second.eof = true;
@@ -384,7 +380,7 @@ class KafkaStream::Impl {
       }
       p.eof = false;
       p.next_offset = m->offset + 1;
-      spans[source].next = positions[source] = std::to_string(m->offset + 1);
+      spans[source].next = std::to_string(m->offset + 1);
       auto ts = rd_kafka_message_timestamp(m, nullptr);
       auto t = topics_.find(topic);
       bool ok = false;
@@ -410,7 +406,7 @@ class KafkaStream::Impl {
         STRATA_RETURN_NOT_OK(DeadLetter(line, topic));
       }
     }
-    if (positions.empty()) return Status::OK();
+    if (spans.empty()) return Status::OK();
     if (dead_letter_file_) std::fflush(dead_letter_file_);
     if (dead_letter_producer_) rd_kafka_flush(dead_letter_producer_, 30'000);
     const auto staged = static_cast<int64_t>(decoded.size());
@@ -435,6 +431,8 @@ class KafkaStream::Impl {
         st = writer_->Stage(*decoded[i].first, run);
         i = j;
       }
+      std::map<std::string, std::string> positions;
+      for (const auto& [source, span] : spans) positions[source] = span.next;
       const auto t = Clock::now();
       if (st.ok()) st = Timed([&] { return writer_->Write(positions); });
       if (!st.ok()) {
@@ -451,7 +449,7 @@ class KafkaStream::Impl {
     counters_.batches += 1;
     if (writer_) counters_.offline_commits = writer_->offline_commits();
     // Kafka's committed offsets follow the store's, for lag monitoring (the store's are the truth).
-    rd_kafka_topic_partition_list_t* commit = rd_kafka_topic_partition_list_new(static_cast<int>(positions.size()));
+    rd_kafka_topic_partition_list_t* commit = rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size()));
     for (const auto& [tp, p] : partitions_)
       if (p.next_offset >= 0) rd_kafka_topic_partition_list_add(commit, tp.first.c_str(), tp.second)->offset = p.next_offset;
     rd_kafka_commit(consumer_, commit, /*async=*/1);
@@ -535,7 +533,7 @@ class KafkaStream::Impl {
   std::map<std::string, TopicState> topics_;
   std::map<std::pair<std::string, int32_t>, PartitionState> partitions_;
   uint64_t assignments_ = 0;             // partition assignments so far (their epochs)
-  std::vector<uint64_t> batch_epochs_;   // the epoch of each polled message's partition
+  std::vector<uint64_t> batch_epochs_;   // assignments_ when each message of the batch was polled
   rd_kafka_t* consumer_ = nullptr;
   rd_kafka_t* dead_letter_producer_ = nullptr;
   FILE* dead_letter_file_ = nullptr;

@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <iostream>
-#include <set>
 
 #include "strata/core/time.h"
 #include "strata/serving/column_encoding.h"
@@ -35,29 +34,14 @@ Result<std::unique_ptr<FeatureServer>> FeatureServer::Open(const std::string& re
                           FeatureLogger::Start(server->repo_->offline_options(), server->options_.logger));
   server->id_prefix_ = fmt::format("{:x}-{:x}-", NowMicros(), static_cast<uint32_t>(getpid()));
   if (server->options_.stream) STRATA_RETURN_NOT_OK(server->StartStream());
-  else STRATA_RETURN_NOT_OK(server->RecoverPendingStreams());
+  // What a crashed stream left pending goes offline before any other write can overtake it.
+  else STRATA_RETURN_NOT_OK(StreamWriter::RecoverAll(*server->repo_));
   return server;
 }
 
 FeatureServer::~FeatureServer() {
   (void)StopStream();
   (void)StopRemoteStream();
-}
-
-Status FeatureServer::RecoverPendingStreams() {
-  STRATA_ASSIGN_OR_RETURN(auto entries, repo_->online().ScanMetadata("stream/"));
-  std::set<std::string> names;
-  for (const auto& [key, value] : entries) {
-    const auto slash = key.find('/', 7);
-    if (slash != std::string::npos && key.compare(slash, 9, "/pending/") == 0) names.insert(key.substr(7, slash - 7));
-  }
-  for (const auto& name : names) {
-    StreamWriterOptions o;
-    o.name = name;
-    auto writer = StreamWriter::Open(*repo_, o);  // recovers
-    if (!writer.ok()) return writer.status().WithContext("recovering the pending rows of stream " + name);
-  }
-  return Status::OK();
 }
 
 Result<StreamWriter*> FeatureServer::RemoteStreamWriter(const std::string& name, int64_t commit_rows,
@@ -312,11 +296,7 @@ Status FeatureServer::StreamPositions(const v1::StreamPositionsRequest& request,
   if (remote_stream_ && remote_stream_->name() == request.stream()) {
     STRATA_ASSIGN_OR_RETURN(positions, remote_stream_->Positions());
   } else {
-    if (request.stream().empty() || request.stream().find('/') != std::string::npos)
-      return Status::InvalidArgument("stream name '" + request.stream() + "' must be non-empty, without '/'");
-    const std::string prefix = "stream/" + request.stream() + "/pos/";
-    STRATA_ASSIGN_OR_RETURN(auto entries, repo_->online().ScanMetadata(prefix));
-    for (auto& [k, v] : entries) positions[k.substr(prefix.size())] = std::move(v);
+    STRATA_ASSIGN_OR_RETURN(positions, StreamWriter::StoredPositions(*repo_, request.stream()));
   }
   for (auto& [k, v] : positions) (*response->mutable_positions())[k] = v;
   return Status::OK();

@@ -80,9 +80,6 @@ class FeatureServer {
       : repo_(std::move(repo)), options_(std::move(options)) {}
   Status StartStream();
   Status StopStream();
-  // Commits offline what a stream's crashed writer left pending, so that no other write
-  // overtakes it (its recovery relies on the offline tables' highest write_seq).
-  Status RecoverPendingStreams();
   // The writer of remote stream `name`, opened (with the given commit settings, 0: defaults)
   // on its first batch. Call with push_mu_ held.
   Result<StreamWriter*> RemoteStreamWriter(const std::string& name, int64_t commit_rows, int64_t commit_interval_ms);

@@ -28,17 +28,12 @@ namespace {
 
 constexpr char kRegistryFile[] = ".strata/registry.json";
 
-std::string Resolve(const std::string& dir, const std::string& path) {
-  const fs::path p(path);
-  return p.is_absolute() ? p.string() : (fs::path(dir) / p).lexically_normal().string();
-}
-
 // `enforce`: hand the groups' TTL and retention to the store's compaction. `apply` opens the
 // store without them, so that nothing is reclaimed under definitions not yet registered.
 Result<std::unique_ptr<OnlineStore>> OpenOnline(const std::string& dir, const RepoDefinition& def, bool read_only,
                                                 bool enforce = true, bool write_only = false) {
   RocksOnlineOptions o;
-  o.path = Resolve(dir, def.online.path);
+  o.path = FeatureRepository::ResolvePath(dir, def.online.path);
   if (!read_only) {
     std::error_code ec;
     fs::create_directories(o.path, ec);
@@ -134,7 +129,10 @@ Result<OfflineStore*> FeatureRepository::offline() {
   return offline_.get();
 }
 
-std::string FeatureRepository::ResolvePath(const std::string& path) const { return Resolve(dir_, path); }
+std::string FeatureRepository::ResolvePath(const std::string& dir, const std::string& path) {
+  const fs::path p(path);
+  return p.is_absolute() ? p.string() : (fs::path(dir) / p).lexically_normal().string();
+}
 
 Result<const FeatureGroupDef*> FeatureRepository::FindGroup(std::string_view name) const {
   if (const auto* g = definition_.FindGroup(name)) return g;

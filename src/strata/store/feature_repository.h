@@ -94,7 +94,9 @@ class FeatureRepository {
   uint64_t reconciled_rows() const { return reconciled_rows_; }
 
   // Resolves a repository-relative path (absolute paths are kept).
-  std::string ResolvePath(const std::string& path) const;
+  std::string ResolvePath(const std::string& path) const { return ResolvePath(dir_, path); }
+  // The same for the repository at `dir`, without opening it (a process that only reads strata.yaml).
+  static std::string ResolvePath(const std::string& dir, const std::string& path);
 
   // Encodes an entity key for storage; InvalidArgument when its type is not the entity's.
   static Status EncodeKey(const EntityDef& entity, const Value& key, std::string* out);

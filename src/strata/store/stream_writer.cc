@@ -6,6 +6,7 @@
 #include <arrow/record_batch.h>
 
 #include <cstdio>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "strata/core/arrow_ipc.h"
@@ -24,18 +25,56 @@ std::string SeqText(uint64_t seq) {
 
 }  // namespace
 
-std::string StreamWriter::Prefix(const std::string& kind) const { return "stream/" + options_.name + "/" + kind + "/"; }
+namespace {
+
+// Online metadata keys: stream/<name>/<kind>/...
+constexpr char kStreamKeys[] = "stream/";
+
+std::string StreamPrefix(const std::string& name, const std::string& kind) { return kStreamKeys + name + "/" + kind + "/"; }
+
+Status CheckName(const std::string& name) {
+  if (name.empty() || name.find('/') != std::string::npos)
+    return Status::InvalidArgument("stream name '" + name + "' must be non-empty, without '/'");
+  return Status::OK();
+}
+
+}  // namespace
+
+std::string StreamWriter::Prefix(const std::string& kind) const { return StreamPrefix(options_.name, kind); }
 
 Result<std::unique_ptr<StreamWriter>> StreamWriter::Open(FeatureRepository& repo, StreamWriterOptions options) {
-  if (options.name.empty() || options.name.find('/') != std::string::npos)
-    return Status::InvalidArgument("stream name '" + options.name + "' must be non-empty, without '/'");
+  STRATA_RETURN_NOT_OK(CheckName(options.name));
   if (options.commit_rows <= 0) return Status::InvalidArgument("commit rows must be positive");
   std::unique_ptr<StreamWriter> w(new StreamWriter(repo, std::move(options)));
   STRATA_RETURN_NOT_OK(w->Recover());
-  STRATA_ASSIGN_OR_RETURN(auto positions, repo.online().ScanMetadata(w->Prefix("pos")));
-  const size_t n = w->Prefix("pos").size();
-  for (auto& [k, v] : positions) w->last_positions_[k.substr(n)] = v;
+  STRATA_ASSIGN_OR_RETURN(w->last_positions_, StoredPositions(repo, w->options_.name));
   return w;
+}
+
+Result<std::map<std::string, std::string>> StreamWriter::StoredPositions(FeatureRepository& repo, const std::string& name) {
+  STRATA_RETURN_NOT_OK(CheckName(name));
+  const std::string prefix = StreamPrefix(name, "pos");
+  STRATA_ASSIGN_OR_RETURN(auto entries, repo.online().ScanMetadata(prefix));
+  std::map<std::string, std::string> out;
+  for (auto& [k, v] : entries) out[k.substr(prefix.size())] = std::move(v);
+  return out;
+}
+
+Status StreamWriter::RecoverAll(FeatureRepository& repo) {
+  STRATA_ASSIGN_OR_RETURN(auto entries, repo.online().ScanMetadata(kStreamKeys));
+  std::set<std::string> names;
+  const size_t n = sizeof kStreamKeys - 1;
+  for (const auto& [key, value] : entries) {
+    const auto slash = key.find('/', n);
+    if (slash != std::string::npos && key.compare(slash, 9, "/pending/") == 0) names.insert(key.substr(n, slash - n));
+  }
+  for (const auto& name : names) {
+    StreamWriterOptions o;
+    o.name = name;
+    auto writer = Open(repo, o);  // recovers
+    if (!writer.ok()) return writer.status().WithContext("recovering the pending rows of stream " + name);
+  }
+  return Status::OK();
 }
 
 Status StreamWriter::Recover() {

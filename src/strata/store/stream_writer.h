@@ -45,6 +45,11 @@ class StreamWriter {
  public:
   // Recovers what a previous process left pending (see above) before returning.
   static Result<std::unique_ptr<StreamWriter>> Open(FeatureRepository& repo, StreamWriterOptions options);
+  // Recovers the pending batches of every stream that left some (a process about to write
+  // the repository otherwise, whose commits must not overtake them).
+  static Status RecoverAll(FeatureRepository& repo);
+  // The positions stored for stream `name`, without opening a writer for it.
+  static Result<std::map<std::string, std::string>> StoredPositions(FeatureRepository& repo, const std::string& name);
   // Waits for an offline commit in flight, but leaves pending rows pending (the next Open
   // recovers them): call CommitOffline for a clean stop.
   ~StreamWriter();
