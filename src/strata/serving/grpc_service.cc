@@ -18,6 +18,17 @@ grpc::Status ToGrpcStatus(const Status& status) {
   }
 }
 
+namespace {
+
+// A unary call answered at once, on the thread that read it.
+grpc::ServerUnaryReactor* Finished(grpc::CallbackServerContext* context, const Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+}  // namespace
+
 // GetFeatures' request and response on one arena per call, freed at once when gRPC is done.
 class GrpcFeatureService::ArenaAllocator final
     : public grpc::MessageAllocator<v1::GetFeaturesRequest, v1::GetFeaturesResponse> {
@@ -56,32 +67,24 @@ GrpcFeatureService::~GrpcFeatureService() = default;
 grpc::ServerUnaryReactor* GrpcFeatureService::GetFeatures(grpc::CallbackServerContext* context,
                                                           const v1::GetFeaturesRequest* request,
                                                           v1::GetFeaturesResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(server_.GetFeatures(*request, response, Transport::kGrpc)));
-  return reactor;
+  return Finished(context, server_.GetFeatures(*request, response, Transport::kGrpc));
 }
 
 grpc::ServerUnaryReactor* GrpcFeatureService::Push(grpc::CallbackServerContext* context, const v1::PushRequest* request,
                                                    v1::PushResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(server_.Push(*request, response, Transport::kGrpc)));
-  return reactor;
+  return Finished(context, server_.Push(*request, response, Transport::kGrpc));
 }
 
 grpc::ServerUnaryReactor* GrpcFeatureService::StreamWrite(grpc::CallbackServerContext* context,
                                                           const v1::StreamWriteRequest* request,
                                                           v1::StreamWriteResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(server_.StreamWrite(*request, response)));
-  return reactor;
+  return Finished(context, server_.StreamWrite(*request, response));
 }
 
 grpc::ServerUnaryReactor* GrpcFeatureService::StreamPositions(grpc::CallbackServerContext* context,
                                                               const v1::StreamPositionsRequest* request,
                                                               v1::StreamPositionsResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(server_.StreamPositions(*request, response)));
-  return reactor;
+  return Finished(context, server_.StreamPositions(*request, response));
 }
 
 }  // namespace strata::serving
