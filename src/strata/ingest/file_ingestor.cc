@@ -79,7 +79,7 @@ Result<IngestSummary> IngestSources(FeatureRepository& repo, const FeatureGroupD
   const auto start = std::chrono::steady_clock::now();
   IngestSummary summary;
   DeadLetterSink dead_letters(repo.ResolvePath(".strata/rejected/" + RejectedFileName(group.name)));
-  std::vector<SourceRecord> records;
+  SourceChunk chunk;
   std::vector<FeatureRow> batch;
   FileCheckpoint checkpoint;
   bool in_file = false;
@@ -143,10 +143,22 @@ Result<IngestSummary> IngestSources(FeatureRepository& repo, const FeatureGroupD
     }
     RecordReader& reader = *readers[fi];
     while (true) {
-      records.clear();
-      STRATA_ASSIGN_OR_RETURN(size_t n, reader.Read(options.batch_rows, &records));
+      STRATA_ASSIGN_OR_RETURN(size_t n, reader.ReadChunk(options.batch_rows, &chunk));
       if (n == 0) break;
-      for (auto& rec : records) {
+      if (chunk.columns) {  // every row valid, in columns
+        const uint64_t committed = std::min<uint64_t>(skip, n);  // by an earlier run
+        skip -= committed;
+        if (committed == n) continue;
+        STRATA_RETURN_NOT_OK(writer->Append(batch));  // rows read before these keep their write_seq order
+        batch.clear();
+        STRATA_RETURN_NOT_OK(writer->AppendColumns(
+            committed > 0 ? chunk.columns->Slice(static_cast<int64_t>(committed), static_cast<int64_t>(n - committed))
+                          : *chunk.columns));
+        checkpoint.records += n - committed;
+        STRATA_RETURN_NOT_OK(commit(false));
+        continue;
+      }
+      for (auto& rec : chunk.records) {
         if (skip > 0) {  // committed by an earlier run
           --skip;
           continue;

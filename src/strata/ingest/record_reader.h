@@ -6,12 +6,14 @@
 #include <arrow/type_fwd.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "strata/core/definitions.h"
 #include "strata/core/status.h"
 #include "strata/store/feature_repository.h"
+#include "strata/store/group_writer.h"
 
 namespace strata {
 
@@ -23,11 +25,25 @@ struct SourceRecord {
   std::string raw_json;   // when rejected: the source row as a JSON object
 };
 
+// What one read returns: records, or (from typed columnar sources, when every row of a chunk
+// is valid) the chunk's rows as columns, which skip the per-row conversion.
+struct SourceChunk {
+  std::vector<SourceRecord> records;
+  std::optional<GroupColumns> columns;
+};
+
 class RecordReader {
  public:
   virtual ~RecordReader() = default;
   // Appends up to `max_records` records to `out`; returns how many (0 at the end of the file).
   virtual Result<size_t> Read(size_t max_records, std::vector<SourceRecord>* out) = 0;
+  // Reads the next chunk into `chunk` (cleared first); returns how many source records it holds
+  // (0 at the end). Readers of Arrow sources return columns where they can; others records.
+  virtual Result<size_t> ReadChunk(size_t max_records, SourceChunk* chunk) {
+    chunk->records.clear();
+    chunk->columns.reset();
+    return Read(max_records, &chunk->records);
+  }
   // Source columns that match nothing in the group (reported, not an error).
   const std::vector<std::string>& ignored_columns() const { return ignored_columns_; }
 

@@ -1,17 +1,40 @@
 #include "strata/store/group_writer.h"
 
+#include <arrow/array.h>
+#include <arrow/record_batch.h>
+
 #include <nlohmann/json.hpp>
 
 #include <chrono>
 
+#include "strata/core/column_row_encoder.h"
+#include "strata/core/key_codec.h"
 #include "strata/core/row_codec.h"
 
 namespace strata {
 
 namespace {
 constexpr size_t kBuilderRows = 64 * 1024;
-constexpr size_t kOnlineBatchRows = 64 * 1024;
+constexpr size_t kOnlineBatchRows = 1 << 20;
+// `a` as an array of `type`, which has the same physical layout (int64 as timestamp, a field
+// type carrying Iceberg metadata): zero-copy.
+std::shared_ptr<arrow::Array> Retyped(const std::shared_ptr<arrow::Array>& a, const std::shared_ptr<arrow::DataType>& type) {
+  if (a->type()->Equals(*type)) return a;
+  auto data = a->data()->Copy();
+  data->type = type;
+  return arrow::MakeArray(std::move(data));
+}
+
 }  // namespace
+
+GroupColumns GroupColumns::Slice(int64_t offset, int64_t length) const {
+  GroupColumns out;
+  out.rows = length;
+  out.key = key->Slice(offset, length);
+  out.event_time = event_time->Slice(offset, length);
+  for (const auto& f : features) out.features.push_back(f->Slice(offset, length));
+  return out;
+}
 
 Result<std::unique_ptr<GroupWriter>> GroupWriter::Make(FeatureRepository& repo, const FeatureGroupDef& group) {
   std::unique_ptr<GroupWriter> w(new GroupWriter(repo, group));
@@ -36,6 +59,51 @@ Status GroupWriter::Append(std::span<const FeatureRow> rows) {
     builder_->Append(row.key, row.event_time, static_cast<int64_t>(w.write_seq), row.features);
     online_.push_back(std::move(w));
     if (static_cast<size_t>(builder_->rows()) >= kBuilderRows) STRATA_RETURN_NOT_OK(FlushBatch());
+  }
+  return Status::OK();
+}
+
+Status GroupWriter::AppendColumns(const GroupColumns& columns) {
+  const int64_t n = columns.rows;
+  if (n == 0) return Status::OK();
+  if (!ColumnsEncodable(group_.features) || columns.features.size() != group_.features.size())
+    return Status::Internal("columnar rows for group " + group_.name + " that cannot be written as columns");
+  const auto key_type = repo_.EntityOf(group_).key_type == KeyType::kInt64 ? arrow::Type::INT64 : arrow::Type::STRING;
+  const auto time_type = columns.event_time->type_id();
+  if (columns.key->type_id() != key_type || columns.key->null_count() > 0 || columns.event_time->null_count() > 0 ||
+      (time_type != arrow::Type::INT64 && time_type != arrow::Type::TIMESTAMP))
+    return Status::Internal("columnar rows for group " + group_.name + " with keys or times of the wrong type, or null");
+  STRATA_RETURN_NOT_OK(FlushBatch());  // rows appended before these keep their place
+  const uint64_t first_seq = next_seq_;
+  next_seq_ += static_cast<uint64_t>(n);
+  // Offline: the columns as they are, with write_seq, in the table's types.
+  const auto& schema = builder_->schema();
+  std::vector<int64_t> seqs(n);
+  for (int64_t i = 0; i < n; ++i) seqs[i] = static_cast<int64_t>(first_seq) + i;
+  std::vector<std::shared_ptr<arrow::Array>> arrays;
+  arrays.push_back(Retyped(columns.key, schema->field(0)->type()));
+  arrays.push_back(Retyped(columns.event_time, schema->field(1)->type()));
+  arrays.push_back(std::make_shared<arrow::Int64Array>(n, arrow::Buffer::FromVector(std::move(seqs))));
+  for (size_t f = 0; f < columns.features.size(); ++f)
+    arrays.push_back(Retyped(columns.features[f], schema->field(static_cast<int>(f) + 3)->type()));
+  STRATA_RETURN_NOT_OK(append_->Write(arrow::RecordBatch::Make(schema, n, std::move(arrays))));
+  // Online: keys and rows encoded column by column.
+  std::vector<std::string> rows(n);
+  EncodeRowsFromColumns(group_.features, columns.features, &rows);
+  const int64_t* times = columns.event_time->data()->GetValues<int64_t>(1);
+  const size_t base = online_.size();
+  online_.resize(base + n);
+  for (int64_t i = 0; i < n; ++i) {
+    OnlineWrite& w = online_[base + i];
+    w.group = &group_;
+    if (columns.key->type_id() == arrow::Type::INT64) {
+      AppendInt64Key(&w.entity_key, static_cast<const arrow::Int64Array&>(*columns.key).Value(i));
+    } else {
+      AppendStringKey(&w.entity_key, static_cast<const arrow::StringArray&>(*columns.key).GetView(i));
+    }
+    w.event_time = times[i];
+    w.write_seq = first_seq + static_cast<uint64_t>(i);
+    w.row = std::move(rows[i]);
   }
   return Status::OK();
 }

@@ -12,6 +12,8 @@
 //
 // One GroupWriter per repository at a time (write_seq is assigned here).
 
+#include <arrow/type_fwd.h>
+
 #include <atomic>
 #include <future>
 #include <map>
@@ -34,12 +36,28 @@ struct GroupWriterTimes {
   double online_wait_seconds = 0;  // the caller waited for an online write
 };
 
+// Valid rows of one group in columns (the columnar ingest path): the key (int64 or utf8, no
+// nulls), the event time (int64 microseconds or timestamp[us], no nulls) and one array per
+// group feature, each of ArrowTypeOf(its type) (nulls allowed), all of `rows` rows.
+struct GroupColumns {
+  int64_t rows = 0;
+  std::shared_ptr<arrow::Array> key;
+  std::shared_ptr<arrow::Array> event_time;
+  std::vector<std::shared_ptr<arrow::Array>> features;
+
+  // Rows [offset, offset + length), zero-copy.
+  GroupColumns Slice(int64_t offset, int64_t length) const;
+};
+
 class GroupWriter {
  public:
   static Result<std::unique_ptr<GroupWriter>> Make(FeatureRepository& repo, const FeatureGroupDef& group);
 
   // Validates keys and assigns consecutive write_seq to `rows`, in order.
   Status Append(std::span<const FeatureRow> rows);
+  // The same for rows already in columns: no per-row conversion on the offline side, and the
+  // online rows are encoded column by column. Requires ColumnsEncodable(group.features).
+  Status AppendColumns(const GroupColumns& columns);
   int64_t pending_rows() const { return static_cast<int64_t>(online_.size()); }
 
   // Commits the rows appended so far offline (durable on return) and starts their online

@@ -101,11 +101,31 @@ void LatestRowCache::Drop(Shard& s, std::string_view key) {
 }
 
 void LatestRowCache::EndWrite(std::span<const Written> written, bool store) {
-  for (const Written& w : written) {
-    Shard& s = shards_[ShardIndex(*w.key)];
+  // No write can be cached since BeginWrite (Insert checks the epoch): when dropping from an
+  // empty cache (a bulk ingest's), there is nothing to do.
+  if (!store) {
+    bool empty = true;
+    for (auto& s : shards_) {
+      std::shared_lock lock(s.mu);
+      empty = empty && s.map.empty();
+    }
+    if (empty) {
+      epoch_.fetch_add(1, std::memory_order_acq_rel);
+      return;
+    }
+  }
+  // Shard by shard, each locked once (a bulk write has many keys).
+  std::array<std::vector<uint32_t>, kShards> by_shard;
+  for (size_t i = 0; i < written.size(); ++i) by_shard[ShardIndex(*written[i].key)].push_back(static_cast<uint32_t>(i));
+  for (size_t k = 0; k < kShards; ++k) {
+    if (by_shard[k].empty()) continue;
+    Shard& s = shards_[k];
     std::unique_lock lock(s.mu);
-    if (store) Put(s, *w.key, w.value);
-    else Drop(s, *w.key);
+    if (!store && s.map.empty()) continue;  // nothing to drop
+    for (uint32_t i : by_shard[k]) {
+      if (store) Put(s, *written[i].key, written[i].value);
+      else Drop(s, *written[i].key);
+    }
   }
   epoch_.fetch_add(1, std::memory_order_acq_rel);
 }
