@@ -96,9 +96,11 @@ TEST_P(OnlineDifferentialTest, MatchesBruteForceBeforeAndAfterCompaction) {
 INSTANTIATE_TEST_SUITE_P(Seeds, OnlineDifferentialTest, ::testing::Range(0, 12));
 
 // A bulk write (tens of thousands of keys in one batch) reads its keys' states in one pass in
-// key order instead of point lookups, and sorts its keys by their first 16 bytes: the same
-// rows written in small batches (the point-lookup path) must read the same, for int keys and
-// for string keys that share long prefixes or differ only in length.
+// key order instead of point lookups, and sorts its keys by their first 16 bytes; a write-only
+// process (`strata ingest`) keeps what its bulk writes wrote in a sorted run and reads states
+// from it. The same rows written in small batches (the point-lookup path) must read the same,
+// for int keys and for string keys that share long prefixes or differ only in length, with a
+// small write between bulk ones (which ends the run; the next starts over a non-empty group).
 TEST(OnlineBulkWriteTest, BulkBatchesReadTheSameAsSmallOnes) {
   const std::string body =
       "online: {backend: rocksdb, path: .strata/online, sync: false}\n"
@@ -106,8 +108,9 @@ TEST(OnlineBulkWriteTest, BulkBatchesReadTheSameAsSmallOnes) {
       "feature_groups:\n"
       "  u:\n    entity: user\n    history: 1h\n    features: {v: int64}\n"
       "  d:\n    entity: doc\n    history: 1h\n    features: {v: int64}\n";
-  TempDir bulk_dir, small_dir;
+  TempDir bulk_dir, run_dir, small_dir;
   auto bulk = MakeRepo(bulk_dir, body), small = MakeRepo(small_dir, body);
+  auto run = MakeRepo(run_dir, body, {.write_only = true});
   std::mt19937_64 rng(7);
   const int64_t now = NowMicros();
   auto doc_key = [](int64_t k) {
@@ -115,33 +118,37 @@ TEST(OnlineBulkWriteTest, BulkBatchesReadTheSameAsSmallOnes) {
     return k % 3 == 0 ? std::to_string(k) : std::string("documents/shared-16") + std::string(k % 7, 'x') + std::to_string(k);
   };
   int64_t next_value = 1;
-  for (int round = 0; round < 2; ++round) {
+  for (int round = 0; round < 6; ++round) {
     for (const char* group : {"u", "d"}) {
       std::vector<FeatureRow> rows;
-      for (int i = 0; i < 30000; ++i) {  // ~17k distinct keys: above the bulk threshold
+      const int n = round == 3 ? 500 : 30000;  // ~17k distinct keys: above the bulk threshold
+      for (int i = 0; i < n; ++i) {
         const int64_t k = static_cast<int64_t>(rng() % 24000);
         // On a coarse grid over the last 2 hours (ties, late rows, some beyond the window).
         const int64_t t = now - 2 * 3600 * kSec + static_cast<int64_t>(rng() % 40) * 3 * 60 * kSec;
         rows.push_back(Row(*group == 'u' ? Value(k) : Value(doc_key(k)), t, {next_value++}));
       }
-      const auto& gb = **bulk->FindGroup(group);
-      ASSERT_TRUE(bulk->Write(gb, rows).ok());
+      ASSERT_TRUE(bulk->Write(**bulk->FindGroup(group), rows).ok());
+      ASSERT_TRUE(run->Write(**run->FindGroup(group), rows).ok());
       const auto& gs = **small->FindGroup(group);
-      for (size_t i = 0; i < rows.size(); i += 1000)
-        ASSERT_TRUE(small->Write(gs, std::span<const FeatureRow>(rows).subspan(i, 1000)).ok());
+      for (size_t i = 0; i < rows.size(); i += 2000)
+        ASSERT_TRUE(small->Write(gs, std::span<const FeatureRow>(rows).subspan(i, std::min<size_t>(2000, rows.size() - i))).ok());
     }
   }
   for (const char* group : {"u", "d"}) {
-    const auto& gb = **bulk->FindGroup(group);
-    const auto& gs = **small->FindGroup(group);
     std::vector<Value> keys;
     for (int64_t k = 0; k < 24001; ++k) keys.push_back(*group == 'u' ? Value(k) : Value(doc_key(k)));
     for (int64_t as_of : {now, now - 30 * 60 * kSec, now - 59 * 60 * kSec}) {
-      auto a = bulk->Read(gb, keys, {&gb.features[0]}, as_of);
-      auto b = small->Read(gs, keys, {&gs.features[0]}, as_of);
-      ASSERT_TRUE(a.ok() && b.ok());
-      EXPECT_TRUE((*a)[0]->Equals(*(*b)[0])) << group << " as of now-" << (now - as_of) / kSec << "s";
-      EXPECT_GT((*a)[0]->length() - (*a)[0]->null_count(), 15000) << group;
+      auto read = [&](FeatureRepository& repo) {
+        const auto& g = **repo.FindGroup(group);
+        auto cols = repo.Read(g, keys, {&g.features[0]}, as_of);
+        EXPECT_TRUE(cols.ok());
+        return (*cols)[0];
+      };
+      auto expected = read(*small);
+      EXPECT_TRUE(read(*bulk)->Equals(*expected)) << group << " as of now-" << (now - as_of) / kSec << "s";
+      EXPECT_TRUE(read(*run)->Equals(*expected)) << group << " as of now-" << (now - as_of) / kSec << "s, write-only";
+      EXPECT_GT(expected->length() - expected->null_count(), 15000) << group;
     }
   }
 }

@@ -16,8 +16,10 @@
 #include <filesystem>
 #include <mutex>
 #include <numeric>
+#include <set>
 
 #include "strata/core/arrow_types.h"
+#include "strata/core/sorted_order.h"
 #include "strata/core/time.h"
 #include "strata/online/column_builder.h"
 #include "strata/online/row_projector.h"
@@ -25,6 +27,7 @@
 #include "strata/online/rocksdb/latest_row_cache.h"
 #include "strata/online/rocksdb/sequence_merge.h"
 #include "strata/online/rocksdb/storage_layout.h"
+#include "strata/online/rocksdb/written_state_run.h"
 
 namespace strata {
 
@@ -68,58 +71,8 @@ class KeyBatch {
 // order rather than looked up one by one (cache, MultiGet): a bulk ingest's batch touches a
 // large share of a group's keys, and a sequential pass reads each block once.
 constexpr size_t kScanStateKeys = 16384;
-
-// The order of `keys` (stable: equal keys keep their order). A bulk write sorts a million keys
-// (string compares took a third of its time, then std::sort of integer heads an eighth): an LSD
-// radix sort of each key's first 16 bytes, on the bytes that differ between keys only (3 for a
-// million int64 keys), then whole keys compared where those heads tie.
-std::vector<uint32_t> SortedOrder(const std::vector<std::string>& keys) {
-  struct Head {
-    uint64_t hi, lo;
-    uint32_t index;
-  };
-  auto word = [](const std::string& k, size_t at) {
-    uint64_t w = 0;
-    for (size_t i = 0; i < 8; ++i) w = (w << 8) | (at + i < k.size() ? static_cast<uint8_t>(k[at + i]) : 0);
-    return w;
-  };
-  const size_t n = keys.size();
-  std::vector<Head> heads(n), scratch(n);
-  uint64_t hi_diff = 0, lo_diff = 0;
-  bool long_keys = false;
-  for (size_t i = 0; i < n; ++i) {
-    heads[i] = {word(keys[i], 0), word(keys[i], 8), static_cast<uint32_t>(i)};
-    hi_diff |= heads[i].hi ^ heads[0].hi;
-    lo_diff |= heads[i].lo ^ heads[0].lo;
-    long_keys |= keys[i].size() > 16 || keys[i].size() != keys[0].size();
-  }
-  // Least significant byte first; each pass is a stable counting sort.
-  for (int pass = 0; pass < 16; ++pass) {
-    const bool in_lo = pass < 8;
-    const int shift = 8 * (pass % 8);
-    if ((((in_lo ? lo_diff : hi_diff) >> shift) & 0xFF) == 0) continue;  // the same in every key
-    std::array<uint32_t, 257> start{};
-    for (const Head& h : heads) ++start[(((in_lo ? h.lo : h.hi) >> shift) & 0xFF) + 1];
-    for (size_t b = 0; b < 256; ++b) start[b + 1] += start[b];
-    for (const Head& h : heads) scratch[start[((in_lo ? h.lo : h.hi) >> shift) & 0xFF]++] = h;
-    heads.swap(scratch);
-  }
-  // Keys longer than 16 bytes, or of different lengths, may tie on their heads: order each run of
-  // equal heads by the whole key (stable).
-  if (long_keys) {
-    for (size_t b = 0; b < n;) {
-      size_t e = b + 1;
-      while (e < n && heads[e].hi == heads[b].hi && heads[e].lo == heads[b].lo) ++e;
-      if (e - b > 1)
-        std::stable_sort(heads.begin() + static_cast<std::ptrdiff_t>(b), heads.begin() + static_cast<std::ptrdiff_t>(e),
-                         [&](const Head& x, const Head& y) { return keys[x.index] < keys[y.index]; });
-      b = e;
-    }
-  }
-  std::vector<uint32_t> order(n);
-  for (size_t i = 0; i < n; ++i) order[i] = heads[i].index;
-  return order;
-}
+// The most a write-only process keeps of what its bulk writes wrote (written_state_run.h).
+constexpr size_t kWrittenRunBudget = size_t{1} << 30;
 
 bool StartsWith(const rocksdb::Slice& s, std::string_view prefix) {
   return s.size() >= prefix.size() && std::memcmp(s.data(), prefix.data(), prefix.size()) == 0;
@@ -157,6 +110,7 @@ class RocksOnlineStore final : public OnlineStore {
       : options_(options), policies_(std::move(policies)) {
     if (options_.latest_cache_bytes > 0 && !options_.read_only)
       cache_ = std::make_unique<LatestRowCache>(options_.latest_cache_bytes);
+    if (options_.cache_writes && !options_.read_only) run_ = std::make_unique<WrittenStateRun>(kWrittenRunBudget);
   }
 
   ~RocksOnlineStore() override {
@@ -210,6 +164,8 @@ class RocksOnlineStore final : public OnlineStore {
   // one iterator pass; for many keys (a bulk write's) instead of point lookups.
   template <typename Fn>
   Status ScanLatest(std::span<const std::string_view> keys, Fn&& found);
+  // The groups among the sorted `keys` that hold no latest row.
+  std::set<uint32_t> EmptyGroups(std::span<const std::string_view> keys);
   // `arena` keeps the stored history rows it reads (the state's entries point into it).
   Status InsertLate(std::unique_ptr<rocksdb::Iterator>* history, const std::string& prefix, const OnlineWrite& w,
                     KeyState* state, std::deque<std::string>* arena);
@@ -233,6 +189,7 @@ class RocksOnlineStore final : public OnlineStore {
   rocksdb::ColumnFamilyHandle* sequence_ = nullptr;
   std::mutex write_mu_;  // one writer at a time: writes read-modify-write the latest state
   std::unique_ptr<LatestRowCache> cache_;  // null: disabled (or a read-only open)
+  std::unique_ptr<WrittenStateRun> run_;   // write-only processes: what bulk writes wrote
 };
 
 Status RocksOnlineStore::LoadStates(std::span<const std::string* const> keys, std::span<KeyState> states) {
@@ -260,7 +217,31 @@ Status RocksOnlineStore::LoadStates(std::span<const std::string* const> keys, st
     st.row = st.loaded;
     return Status::OK();
   };
-  if (at.size() >= kScanStateKeys) return ScanLatest(views, load);  // a bulk write
+  if (at.size() >= kScanStateKeys) {  // a bulk write
+    if (run_ && !run_->active() && !run_->exhausted()) run_->Start(EmptyGroups(views));
+    if (!run_ || !run_->active()) return ScanLatest(views, load);
+    // From the run of what earlier bulk writes wrote (its values outlive this write: no copy),
+    // the keys it lacks from RocksDB.
+    Status bad;
+    std::vector<size_t> unknown;
+    run_->Lookup(views, [&](size_t j, std::string_view value) {
+      KeyState& st = states[at[j]];
+      L::LatestRow row;
+      if (!L::DecodeLatest(value, &row)) {
+        bad = Status::Corruption("online store: malformed latest row of group " + st.group->name);
+        return;
+      }
+      st.exists = true;
+      st.event_time = row.event_time;
+      st.write_seq = row.write_seq;
+      st.row = row.row;
+    }, &unknown);
+    STRATA_RETURN_NOT_OK(bad);
+    if (unknown.empty()) return Status::OK();
+    std::vector<std::string_view> rest;
+    for (size_t j : unknown) rest.push_back(views[j]);
+    return ScanLatest(rest, [&](size_t r, std::string_view value) { return load(unknown[r], value); });
+  }
   std::vector<uint8_t> cached(at.size(), 0);
   if (cache_) {
     std::string arena;
@@ -317,6 +298,24 @@ Status RocksOnlineStore::ScanLatest(std::span<const std::string_view> keys, Fn&&
     if (it->key() == key) STRATA_RETURN_NOT_OK(found(j, std::string_view(it->value().data(), it->value().size())));
   }
   return FromRocks(it->status(), "reading online state");
+}
+
+std::set<uint32_t> RocksOnlineStore::EmptyGroups(std::span<const std::string_view> keys) {
+  std::set<uint32_t> empty;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), latest_));
+  std::string_view last;
+  for (std::string_view k : keys) {
+    if (k.size() < 4 || (!last.empty() && k.substr(0, 4) == last)) continue;
+    last = k.substr(0, 4);
+    it->Seek(rocksdb::Slice(last.data(), 4));
+    const bool found = it->Valid() ? StartsWith(it->key(), last) : !it->status().ok();  // an error: not known empty
+    if (!found) {
+      empty.insert(static_cast<uint32_t>(static_cast<uint8_t>(last[0])) << 24 |
+                   static_cast<uint32_t>(static_cast<uint8_t>(last[1])) << 16 |
+                   static_cast<uint32_t>(static_cast<uint8_t>(last[2])) << 8 | static_cast<uint8_t>(last[3]));
+    }
+  }
+  return empty;
 }
 
 // A late row (older than the key's latest) goes into history between its neighbours, which
@@ -420,7 +419,12 @@ Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t las
   std::unique_ptr<rocksdb::Iterator> history;  // opened for the first late row
   std::deque<std::string> arena;                // stored history rows read for late rows
   std::string value;
-  for (uint32_t i : order) {
+  for (size_t j = 0; j < order.size(); ++j) {
+    // In key order the writes are visited at random: fetch ahead (a bulk write's cache misses
+    // here were half of this function's time).
+    if (j + 16 < order.size()) __builtin_prefetch(&writes[order[j + 16]]);
+    if (j + 8 < order.size()) __builtin_prefetch(writes[order[j + 8]].row.data());
+    const uint32_t i = order[j];
     const OnlineWrite& w = writes[i];
     KeyState& st = states[state_of[i]];
     if (w.group->kind == GroupKind::kSequence) {
@@ -442,7 +446,12 @@ Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t las
   // The latest values written, for the latest-row cache (write-through).
   size_t table_keys = 0;
   for (const auto& st : states) table_keys += st.group->kind == GroupKind::kTable;
-  std::vector<std::string> latest_values(cache_ && options_.cache_writes && table_keys < kScanStateKeys ? states.size() : 0);
+  const bool bulk = table_keys >= kScanStateKeys;
+  std::vector<std::string> latest_values(cache_ && options_.cache_writes && !bulk ? states.size() : 0);
+  // A bulk write's new latest values, for the run of what bulk writes wrote.
+  const bool to_run = bulk && run_ && run_->active();
+  std::vector<WrittenStateRun::Entry> run_entries;
+  if (to_run) run_entries.reserve(table_keys);
   for (size_t k = 0; k < states.size(); ++k) {
     const std::string& key = *keys[k];
     KeyState& st = states[k];
@@ -451,6 +460,7 @@ Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t las
       L::EncodeLatest(&value, st.event_time, st.write_seq, st.row);
       STRATA_RETURN_NOT_OK(FromRocks(batch.Put(latest_, key, value), "writing online state"));
       if (!latest_values.empty()) latest_values[k] = value;
+      if (to_run) run_entries.push_back({key, value});
       // New history rows that no read inside the history window can see (a backfill's, mostly)
       // are not stored: compaction would only drop them. A stored row is rewritten regardless.
       int64_t cutoff;
@@ -476,7 +486,18 @@ Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t las
     STRATA_RETURN_NOT_OK(FromRocks(batch.Put(default_, L::kUserMetadataPrefix + k, v), "writing online metadata"));
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
-  if (!cache_) return FromRocks(db_->Write(wo, &batch), "committing online write batch");
+  // The run holds exactly what bulk writes committed: anything else that writes latest rows
+  // (a small write, a failed one) ends it.
+  auto update_run = [&](const Status& st) {
+    if (!run_) return;
+    if (st.ok() && to_run) run_->Merge(std::move(run_entries));
+    else if (!st.ok() || table_keys > 0) run_->Clear();
+  };
+  if (!cache_) {
+    Status st = FromRocks(db_->Write(wo, &batch), "committing online write batch");
+    update_run(st);
+    return st;
+  }
   std::vector<LatestRowCache::Written> written;
   for (size_t k = 0; k < states.size(); ++k)
     if (states[k].group->kind == GroupKind::kTable)
@@ -485,7 +506,8 @@ Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t las
   Status st = FromRocks(db_->Write(wo, &batch), "committing online write batch");
   // A bulk write read its states without the cache (LoadStates): its keys are dropped, not
   // stored, which would cost more than the next bulk write's pass over them.
-  cache_->EndWrite(written, st.ok() && options_.cache_writes && written.size() < kScanStateKeys);
+  cache_->EndWrite(written, st.ok() && options_.cache_writes && !bulk);
+  update_run(st);
   return st;
 }
 
