@@ -258,13 +258,7 @@ TEST_F(ColumnarIngestTest, ParquetResumesInsideAColumnarBatch) {
   auto out = *arrow::io::FileOutputStream::Open(path);
   ASSERT_TRUE(parquet::arrow::WriteTable(**arrow::Table::FromRecordBatches({batch}), arrow::default_memory_pool(), out, 1000).ok());
   ASSERT_TRUE(out->Close().ok());
-  IngestOptions o;
-  o.batch_rows = 300;
-  o.commit_rows = 300;
-  int commits = 0;
-  o.on_commit = [&](uint64_t, uint64_t) {
-    if (++commits == 1) throw std::runtime_error("crash");
-  };
+  IngestOptions o = testing::CrashingAtCommit(300, 300, 1);
   EXPECT_THROW((void)IngestFiles(*repo_, *g_, {path}, o), std::runtime_error);
   const uint64_t first_run = repo_->last_write_seq();
   EXPECT_GT(first_run, 0u);

@@ -135,13 +135,7 @@ TEST_F(IngestTest, RerunsResumeAndNeverDuplicate) {
   WriteText(dir_.path() / "a.csv", csv);
   const std::string a = (dir_.path() / "a.csv").string();
   // A first run that stops after its second batch (as a crash would).
-  IngestOptions o;
-  o.batch_rows = 64;
-  o.commit_rows = 64;
-  int commits = 0;
-  o.on_commit = [&](uint64_t, uint64_t) {
-    if (++commits == 2) throw std::runtime_error("crash");
-  };
+  IngestOptions o = testing::CrashingAtCommit(64, 64, 2);
   EXPECT_THROW((void)IngestFiles(*repo_, *g_, {a}, o), std::runtime_error);
   // The second commit was acknowledged while the third one's online write ran: both landed.
   const uint64_t first_run = repo_->last_write_seq();

@@ -7,10 +7,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <random>
+#include <stdexcept>
 #include <string>
 
 #include "strata/core/time.h"
+#include "strata/ingest/file_ingestor.h"
 #include "strata/store/feature_repository.h"
 
 namespace strata::testing {
@@ -52,6 +55,17 @@ inline std::unique_ptr<FeatureRepository> MakeRepo(const TempDir& dir, const std
   auto repo = FeatureRepository::Open(dir.str(), options);
   EXPECT_TRUE(repo.ok()) << repo.status().ToString();
   return repo.ok() ? std::move(*repo) : nullptr;
+}
+
+// Ingest options whose run stops, as a crash would, once its commit number `n` is acknowledged.
+inline IngestOptions CrashingAtCommit(size_t batch_rows, int64_t commit_rows, int n) {
+  IngestOptions o;
+  o.batch_rows = batch_rows;
+  o.commit_rows = commit_rows;
+  o.on_commit = [commits = std::make_shared<int>(0), n](uint64_t, uint64_t) {
+    if (++*commits == n) throw std::runtime_error("crash");
+  };
+  return o;
 }
 
 inline FeatureRow Row(Value key, int64_t event_time, std::vector<Value> features) {

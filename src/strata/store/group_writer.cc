@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "strata/core/column_row_encoder.h"
@@ -142,17 +143,19 @@ Result<uint64_t> GroupWriter::Commit(std::span<const MetadataEntry> metadata) {
     (void)snapshot;
     repo_.AdvanceWriteSeq(last);  // offline holds these write_seq now, whatever happens online
   }
-  // The online write visits rows in key order: they are handed over in that order (stable, so
-  // each key's rows keep their write_seq order), sorted here, beside the previous commit's
-  // online write, rather than on its thread, the slower one.
-  {
-    std::vector<std::string> keys(online_.size());
-    for (size_t i = 0; i < online_.size(); ++i) keys[i] = online_[i].entity_key;
+  // The online write visits rows in key order: they are handed over in that order, sorted here,
+  // beside the previous commit's online write, rather than on its thread, the slower one. Each
+  // online batch is sorted on its own (stably: a key's rows keep their write_seq order), so that
+  // a batch still holds one range of write_seq, which the write_seq it records covers.
+  for (size_t begin = 0; begin < online_.size(); begin += kOnlineBatchRows) {
+    const size_t n = std::min(kOnlineBatchRows, online_.size() - begin);
+    std::vector<std::string> keys(n);
+    for (size_t i = 0; i < n; ++i) keys[i] = online_[begin + i].entity_key;
     const std::vector<uint32_t> order = SortedOrder(keys);
     std::vector<OnlineWrite> sorted;
-    sorted.reserve(online_.size());
-    for (uint32_t i : order) sorted.push_back(std::move(online_[i]));
-    online_.swap(sorted);
+    sorted.reserve(n);
+    for (uint32_t i : order) sorted.push_back(std::move(online_[begin + i]));
+    std::move(sorted.begin(), sorted.end(), online_.begin() + static_cast<std::ptrdiff_t>(begin));
   }
   // Online writes stay in commit order: the previous one must be done before this one starts.
   STRATA_RETURN_NOT_OK(Finish());
@@ -179,7 +182,11 @@ Status WriteOnlineInBatches(OnlineStore& online, std::span<const OnlineWrite> wr
   do {
     const size_t n = std::min(kOnlineBatchRows, writes.size() - i);
     const bool final_batch = i + n == writes.size();
-    const uint64_t seq = final_batch ? last_write_seq : writes[i + n - 1].write_seq;
+    uint64_t seq = last_write_seq;  // a batch's rows are one range of write_seq, in any order
+    if (!final_batch) {
+      seq = 0;
+      for (size_t k = i; k < i + n; ++k) seq = std::max(seq, writes[k].write_seq);
+    }
     STRATA_RETURN_NOT_OK(online.Write(writes.subspan(i, n), seq,
                                       final_batch ? metadata : std::span<const MetadataEntry>()));
     i += n;

@@ -87,8 +87,10 @@ class GroupWriter {
   double online_wait_seconds_ = 0;
 };
 
-// Applies `writes` (sorted by write_seq) to the online store in bounded batches; the last
-// batch records `last_write_seq` and `metadata`.
+// Applies `writes` to the online store in bounded batches; each batch records the highest
+// write_seq it holds, the last one `last_write_seq` and `metadata`. Each batch's rows must be
+// the next range of write_seq (in any order within it): sorted by write_seq, or so sorted and
+// then reordered within each batch.
 Status WriteOnlineInBatches(OnlineStore& online, std::span<const OnlineWrite> writes, uint64_t last_write_seq,
                             std::span<const MetadataEntry> metadata);
 

@@ -26,6 +26,8 @@
 #include "strata/online/rocksdb/expiry_compaction_filter.h"
 #include "strata/online/rocksdb/latest_row_cache.h"
 #include "strata/online/rocksdb/sequence_merge.h"
+#include "strata/online/rocksdb/key_batch.h"
+#include "strata/online/rocksdb/key_write_state.h"
 #include "strata/online/rocksdb/storage_layout.h"
 #include "strata/online/rocksdb/written_state_run.h"
 
@@ -34,6 +36,10 @@ namespace strata {
 namespace {
 
 namespace L = rocks_layout;
+using rocks_write::HistoryEntry;
+using rocks_write::KeyState;
+using rocks_write::Newer;
+using rocks_layout::KeyBatch;
 
 Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   if (s.ok()) return Status::OK();
@@ -41,31 +47,6 @@ Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   if (s.IsInvalidArgument()) return Status::InvalidArgument(what + ": " + s.ToString());
   return Status::IOError(what + ": " + s.ToString());
 }
-
-// The storage keys ([group][entity key]) of a request, in one buffer.
-class KeyBatch {
- public:
-  KeyBatch(uint32_t group_id, std::span<const std::string> entity_keys) : slices_(entity_keys.size()) {
-    size_t total = 0;
-    for (const auto& k : entity_keys) total += 4 + k.size();
-    buffer_.reserve(total);
-    std::vector<size_t> ends(entity_keys.size());
-    for (size_t i = 0; i < entity_keys.size(); ++i) {
-      AppendGroupId(&buffer_, group_id);
-      buffer_.append(entity_keys[i]);
-      ends[i] = buffer_.size();
-    }
-    for (size_t i = 0, begin = 0; i < entity_keys.size(); begin = ends[i++])
-      slices_[i] = rocksdb::Slice(buffer_.data() + begin, ends[i] - begin);
-  }
-  size_t size() const { return slices_.size(); }
-  const rocksdb::Slice* data() const { return slices_.data(); }
-  std::string_view operator[](size_t i) const { return {slices_[i].data(), slices_[i].size()}; }
-
- private:
-  std::string buffer_;
-  std::vector<rocksdb::Slice> slices_;
-};
 
 // From this many table keys in one write, their states are read with one iterator pass in key
 // order rather than looked up one by one (cache, MultiGet): a bulk ingest's batch touches a
@@ -77,32 +58,6 @@ constexpr size_t kWrittenRunBudget = size_t{1} << 30;
 bool StartsWith(const rocksdb::Slice& s, std::string_view prefix) {
   return s.size() >= prefix.size() && std::memcmp(s.data(), prefix.data(), prefix.size()) == 0;
 }
-
-bool Newer(int64_t et_a, uint64_t seq_a, int64_t et_b, uint64_t seq_b) {
-  return et_a != et_b ? et_a > et_b : seq_a > seq_b;
-}
-
-// A history row this batch writes (new, or an existing one whose superseded_at changes).
-struct HistoryEntry {
-  int64_t event_time = 0;
-  uint64_t write_seq = 0;
-  int64_t superseded_at = 0;
-  std::string_view row;  // into the batch's writes, a loaded state or the write's arena
-  bool stored = false;  // read from the store (rewritten with a new superseded_at), not new
-  bool OlderThan(int64_t et, uint64_t seq) const { return Newer(et, seq, event_time, write_seq); }
-};
-
-// The current state of one (group, key) while a write batch is being applied.
-struct KeyState {
-  bool exists = false;
-  int64_t event_time = 0;
-  uint64_t write_seq = 0;
-  std::string_view row;  // table groups: the latest row (a write's, or `loaded`)
-  std::string loaded;    // the stored latest row, as read (states are never moved once loaded)
-  std::vector<HistoryEntry> history;         // table groups: oldest first
-  std::vector<L::SequenceEvent> new_events;  // sequence groups: events of this batch
-  const FeatureGroupDef* group = nullptr;
-};
 
 class RocksOnlineStore final : public OnlineStore {
  public:
