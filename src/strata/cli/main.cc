@@ -10,12 +10,13 @@
 
 int main(int argc, char** argv) {
   using namespace strata::cli;
-  // Batches allocate and free buffers of many megabytes in a loop; glibc would hand each back
-  // to the kernel (mmap/trim) and take a page fault per page to get it again. Keep them.
-  // (Not for the server: its allocations are small and short-lived, on many threads.)
-  const bool serving = argc > 1 && std::string_view(argv[1]) == "serve";
-  if (serving) strata::MaybeReexecWithJemalloc(argc, argv);
-  if (!serving) {
+  // The server and bulk ingest run on jemalloc (jemalloc_reexec.h). Other batches allocate and
+  // free buffers of many megabytes in a loop; glibc would hand each back to the kernel
+  // (mmap/trim) and take a page fault per page to get it again. Keep them.
+  const std::string_view command = argc > 1 ? std::string_view(argv[1]) : std::string_view();
+  const bool on_jemalloc = command == "serve" || command == "ingest";
+  if (on_jemalloc) strata::MaybeReexecWithJemalloc(argc, argv);
+  if (!on_jemalloc) {
     mallopt(M_MMAP_THRESHOLD, 512 << 20);
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
   }
