@@ -265,9 +265,7 @@ std::set<uint32_t> RocksOnlineStore::EmptyGroups(std::span<const std::string_vie
     it->Seek(rocksdb::Slice(last.data(), 4));
     const bool found = it->Valid() ? StartsWith(it->key(), last) : !it->status().ok();  // an error: not known empty
     if (!found) {
-      empty.insert(static_cast<uint32_t>(static_cast<uint8_t>(last[0])) << 24 |
-                   static_cast<uint32_t>(static_cast<uint8_t>(last[1])) << 16 |
-                   static_cast<uint32_t>(static_cast<uint8_t>(last[2])) << 8 | static_cast<uint8_t>(last[3]));
+      empty.insert(L::GroupOf(last));
     }
   }
   return empty;

@@ -2,12 +2,6 @@
 
 namespace strata {
 
-uint32_t WrittenStateRun::GroupOf(std::string_view key) {
-  if (key.size() < 4) return UINT32_MAX;
-  return static_cast<uint32_t>(static_cast<uint8_t>(key[0])) << 24 | static_cast<uint32_t>(static_cast<uint8_t>(key[1])) << 16 |
-         static_cast<uint32_t>(static_cast<uint8_t>(key[2])) << 8 | static_cast<uint32_t>(static_cast<uint8_t>(key[3]));
-}
-
 void WrittenStateRun::Start(std::set<uint32_t> empty_groups) {
   Clear();
   active_ = !exhausted_;

@@ -18,6 +18,8 @@
 #include <string_view>
 #include <vector>
 
+#include "strata/online/rocksdb/storage_layout.h"
+
 namespace strata {
 
 class WrittenStateRun {
@@ -49,8 +51,6 @@ class WrittenStateRun {
   size_t bytes() const { return bytes_; }
 
  private:
-  static uint32_t GroupOf(std::string_view key);
-
   size_t budget_bytes_;
   bool active_ = false;
   bool exhausted_ = false;
@@ -76,7 +76,7 @@ void WrittenStateRun::Lookup(std::span<const std::string_view> keys, Fn&& found,
       r = lo;
     }
     if (r < entries_.size() && entries_[r].key == keys[i]) found(i, std::string_view(entries_[r].value));
-    else if (!empty_groups_.count(GroupOf(keys[i]))) unknown->push_back(i);
+    else if (keys[i].size() < 4 || !empty_groups_.count(rocks_layout::GroupOf(keys[i]))) unknown->push_back(i);
   }
 }
 
