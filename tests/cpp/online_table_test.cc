@@ -372,6 +372,58 @@ TEST(OnlineEvolutionTest, ReadsOldRowsAfterSchemaEvolution) {
   EXPECT_TRUE((*cols)[2]->IsNull(0));
 }
 
+// Reads fill columns from a mask of the fields a row had for up to 64 requested features and
+// from a vector beyond: both must place every value, and a null for every field the row lacks.
+TEST(OnlineWideRowTest, RowsOfMoreThanSixtyFourFeaturesReadBackWithTheirNulls) {
+  constexpr int kFeatures = 70;
+  std::string features;
+  for (int f = 0; f < kFeatures; ++f) features += (f ? ", f" : "f") + std::to_string(f) + ": int64";
+  TempDir dir;
+  auto repo = MakeRepo(dir, "entities:\n  user: {key: user_id}\nfeature_groups:\n  wide:\n    entity: user\n    features: {" +
+                                features + "}\n  events:\n    entity: user\n    kind: sequence\n    max_length: 10\n    features: {" +
+                                features + "}\n");
+  ASSERT_TRUE(repo);
+  const int64_t t = NowMicros() - kSec;
+  // Key k: feature f is null when (f + k) % 3 == 0, else k * 1000 + f.
+  auto value = [](int64_t k, int f) { return (f + k) % 3 == 0 ? Value() : Value(k * 1000 + f); };
+  std::vector<FeatureRow> rows;
+  for (int64_t k = 0; k < 3; ++k) {
+    std::vector<Value> v;
+    for (int f = 0; f < kFeatures; ++f) v.push_back(value(k, f));
+    rows.push_back(Row(k, t, v));
+  }
+  for (const char* group : {"wide", "events"}) {
+    const auto& g = **repo->FindGroup(group);
+    ASSERT_TRUE(repo->Write(g, rows).ok());
+    // All 70 features in reverse order (the vector path), then 10 of them (the mask path).
+    std::vector<std::string> all, some;
+    for (int f = kFeatures - 1; f >= 0; --f) all.push_back("f" + std::to_string(f));
+    for (int f = 5; f < 65; f += 6) some.push_back("f" + std::to_string(f));
+    for (const auto& names : {all, some}) {
+      auto fs = repo->SelectFeatures(g, names);
+      ASSERT_TRUE(fs.ok());
+      auto cols = repo->Read(g, std::vector<Value>{int64_t{0}, int64_t{9}, int64_t{1}, int64_t{2}}, *fs);
+      ASSERT_TRUE(cols.ok()) << cols.status().ToString();
+      ASSERT_EQ(cols->size(), names.size());
+      for (size_t c = 0; c < names.size(); ++c) {
+        const int f = std::stoi(names[c].substr(1));
+        ASSERT_TRUE((*cols)[c]->ValidateFull().ok());
+        for (int64_t i = 0; i < 4; ++i) {
+          const int64_t k = i == 0 ? 0 : i == 1 ? 9 : i - 1;
+          SCOPED_TRACE(std::string(group) + " " + names[c] + " key " + std::to_string(k));
+          if (g.kind == GroupKind::kSequence) {
+            auto cell = testing::ListCell(*(*cols)[c], i);
+            if (k == 9) EXPECT_FALSE(cell);
+            else EXPECT_EQ(cell, std::optional<std::vector<Value>>(std::vector<Value>{value(k, f)}));
+          } else {
+            EXPECT_EQ(Cell(*(*cols)[c], i), k == 9 ? Value() : value(k, f));
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(OnlineEmbeddingTest, QuantizedEmbeddingsReadBackAsFloat32) {
   TempDir dir;
   auto repo = MakeRepo(dir, "entities:\n  item: {key: item_id}\nfeature_groups:\n  emb:\n    entity: item\n    features:\n"

@@ -20,12 +20,14 @@ FeatureColumnBuilder::FeatureColumnBuilder(const DataType& type, bool as_list) :
   value_builder_ = as_list ? static_cast<arrow::ListBuilder*>(builder_.get())->value_builder() : builder_.get();
 }
 
-void FeatureColumnBuilder::Reserve(int64_t rows) {
+void FeatureColumnBuilder::Reserve(int64_t rows, int64_t elements) {
   if (!scalar_) {
     (void)builder_->Reserve(rows);
   } else if (as_list_) {
     list_offsets_.reserve(rows + 1);
     list_validity_.reserve((rows + 7) / 8);
+    // Capped: the hint is an upper bound (max_length per key), usually far above what is stored.
+    scalar_->Reserve(std::min<int64_t>(elements, 1 << 16));
   } else {
     scalar_->Reserve(rows);
   }

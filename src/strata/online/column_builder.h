@@ -19,7 +19,8 @@ class FeatureColumnBuilder {
   // `as_list`: each output row is a list of values (sequence groups).
   FeatureColumnBuilder(const DataType& type, bool as_list);
 
-  void Reserve(int64_t rows);
+  // `elements`: for sequences, the list elements expected over all rows (a hint).
+  void Reserve(int64_t rows, int64_t elements = 0);
   // Table groups: one value per output row.
   void Append(const FieldRef& field) {
     if (scalar_) scalar_->Append(field);

@@ -30,9 +30,8 @@ void ScalarColumnWriter::Reserve(int64_t rows) {
 
 // The bitmap is only materialized at the first null: most columns have none, and then Arrow
 // needs no validity buffer at all.
-void ScalarColumnWriter::PushValidity(bool valid) {
+void ScalarColumnWriter::PushValiditySlow(bool valid) {
   if (null_count_ == 0) {
-    if (valid) return;
     validity_.assign(static_cast<size_t>(length_ / 8 + 1), 0xFF);  // rows so far were all valid
     validity_.back() = static_cast<uint8_t>((1u << (length_ & 7)) - 1);
     ++null_count_;
@@ -53,47 +52,6 @@ void ScalarColumnWriter::AppendNull() {
     default: PushFixed<int64_t>(0);
   }
   PushValidity(false);
-  ++length_;
-}
-
-void ScalarColumnWriter::Append(const FieldRef& f) {
-  const char* p = f.payload.data();
-  bool ok = true;
-  switch (type_.id) {
-    case TypeId::kBool:
-      if ((ok = f.tag == WireTag::kBool)) {
-        if ((length_ & 7) == 0) values_.push_back(0);
-        if (p[0]) values_.back() |= static_cast<uint8_t>(1u << (length_ & 7));
-      }
-      break;
-    case TypeId::kInt32:
-      if ((ok = f.tag == WireTag::kInt32)) PushFixed(LoadLE<int32_t>(p));
-      break;
-    case TypeId::kInt64:
-    case TypeId::kTimestamp:
-      if (f.tag == WireTag::kInt64) PushFixed(LoadLE<int64_t>(p));
-      else if (f.tag == WireTag::kInt32) PushFixed(static_cast<int64_t>(LoadLE<int32_t>(p)));  // widened
-      else ok = false;
-      break;
-    case TypeId::kFloat32:
-      if ((ok = f.tag == WireTag::kFloat32)) PushFixed(LoadLE<float>(p));
-      break;
-    case TypeId::kFloat64:
-      if (f.tag == WireTag::kFloat64) PushFixed(LoadLE<double>(p));
-      else if (f.tag == WireTag::kFloat32) PushFixed(static_cast<double>(LoadLE<float>(p)));  // widened
-      else ok = false;
-      break;
-    case TypeId::kString:
-    case TypeId::kBytes:
-      if ((ok = f.tag == WireTag::kBytes)) {
-        chars_.append(f.payload);  // offsets may wrap past 2 GiB: Finish refuses the column then
-        offsets_.push_back(static_cast<int32_t>(chars_.size()));
-      }
-      break;
-    default: ok = false;
-  }
-  if (!ok) return AppendNull();  // a field that cannot be read as the column's type
-  PushValidity(true);
   ++length_;
 }
 

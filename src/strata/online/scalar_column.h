@@ -30,7 +30,11 @@ class ScalarColumnWriter {
   Result<std::shared_ptr<arrow::Array>> Finish();
 
  private:
-  void PushValidity(bool valid);
+  void PushValidity(bool valid) {
+    if (null_count_ == 0 && valid) return;  // no bitmap yet: nothing to record
+    PushValiditySlow(valid);
+  }
+  void PushValiditySlow(bool valid);
   template <typename T>
   void PushFixed(T v) {
     if (values_used_ + sizeof(T) > values_.size()) values_.resize(std::max<size_t>(64, values_.size() * 2));
@@ -47,5 +51,47 @@ class ScalarColumnWriter {
   std::vector<int32_t> offsets_;   // string and bytes
   std::string chars_;
 };
+
+// Inline: a sequence read calls it for every value of every event.
+inline void ScalarColumnWriter::Append(const FieldRef& f) {
+  const char* p = f.payload.data();
+  bool ok = true;
+  switch (type_.id) {
+    case TypeId::kBool:
+      if ((ok = f.tag == WireTag::kBool)) {
+        if ((length_ & 7) == 0) values_.push_back(0);
+        if (p[0]) values_.back() |= static_cast<uint8_t>(1u << (length_ & 7));
+      }
+      break;
+    case TypeId::kInt32:
+      if ((ok = f.tag == WireTag::kInt32)) PushFixed(LoadLE<int32_t>(p));
+      break;
+    case TypeId::kInt64:
+    case TypeId::kTimestamp:
+      if (f.tag == WireTag::kInt64) PushFixed(LoadLE<int64_t>(p));
+      else if (f.tag == WireTag::kInt32) PushFixed(static_cast<int64_t>(LoadLE<int32_t>(p)));  // widened
+      else ok = false;
+      break;
+    case TypeId::kFloat32:
+      if ((ok = f.tag == WireTag::kFloat32)) PushFixed(LoadLE<float>(p));
+      break;
+    case TypeId::kFloat64:
+      if (f.tag == WireTag::kFloat64) PushFixed(LoadLE<double>(p));
+      else if (f.tag == WireTag::kFloat32) PushFixed(static_cast<double>(LoadLE<float>(p)));  // widened
+      else ok = false;
+      break;
+    case TypeId::kString:
+    case TypeId::kBytes:
+      if ((ok = f.tag == WireTag::kBytes)) {
+        chars_.append(f.payload);  // offsets may wrap past 2 GiB: Finish refuses the column then
+        offsets_.push_back(static_cast<int32_t>(chars_.size()));
+      }
+      break;
+    default: ok = false;
+  }
+  if (!ok) return AppendNull();  // a field that cannot be read as the column's type
+  PushValidity(true);
+  ++length_;
+}
 
 }  // namespace strata

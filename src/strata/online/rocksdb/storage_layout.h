@@ -117,6 +117,8 @@ class SequenceReader {
     return true;
   }
   bool corrupt() const { return corrupt_; }
+  // Bytes not read yet.
+  size_t remaining() const { return rest_.size(); }
 
  private:
   bool Fail() {
