@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "strata/core/time.h"
 #include "test_repo.h"
 
@@ -15,10 +18,11 @@ using testing::TempDir;
 
 constexpr int64_t kSec = kMicrosPerSecond;
 
-class OnlineSequenceTest : public ::testing::Test {
+// Each test runs twice: with sequences read through the sequence cache (the default) and without.
+class OnlineSequenceTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
-    repo_ = MakeRepo(dir_, R"(entities:
+    repo_ = MakeRepo(dir_, std::string(GetParam() ? "" : "online: {sequence_cache_mb: 0}\n") + R"(entities:
   user: {key: user_id}
 feature_groups:
   clicks:
@@ -61,7 +65,10 @@ feature_groups:
   const int64_t t0_ = NowMicros() - 600 * kSec;
 };
 
-TEST_F(OnlineSequenceTest, NewestFirstWithTiesByWriteSeq) {
+INSTANTIATE_TEST_SUITE_P(SequenceCache, OnlineSequenceTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "Cached" : "Uncached"; });
+
+TEST_P(OnlineSequenceTest, NewestFirstWithTiesByWriteSeq) {
   Write({Row(int64_t{1}, t0_ + 1, {int64_t{10}, int64_t{1}}), Row(int64_t{1}, t0_ + 3, {int64_t{30}, Value()}),
          Row(int64_t{1}, t0_ + 2, {int64_t{20}, int64_t{2}})});
   Write({Row(int64_t{1}, t0_ + 2, {int64_t{21}, int64_t{2}})});  // same time, ingested later: comes first
@@ -74,7 +81,7 @@ TEST_F(OnlineSequenceTest, NewestFirstWithTiesByWriteSeq) {
   EXPECT_EQ((*dwell)[1], Value(int64_t{2}));
 }
 
-TEST_F(OnlineSequenceTest, AsOfExcludesFutureEventsAndLimitTakesNewestN) {
+TEST_P(OnlineSequenceTest, AsOfExcludesFutureEventsAndLimitTakesNewestN) {
   std::vector<FeatureRow> rows;
   for (int64_t i = 1; i <= 5; ++i) rows.push_back(Row(int64_t{1}, t0_ + i * kSec, {i, Value()}));
   Write(rows);
@@ -88,7 +95,7 @@ TEST_F(OnlineSequenceTest, AsOfExcludesFutureEventsAndLimitTakesNewestN) {
 
 // max_length bounds what any read returns; storage keeps what reads inside the history window
 // can return: every event inside the window, and the newest max_length before it.
-TEST_F(OnlineSequenceTest, TrimsToMaxLengthOutsideTheHistoryWindowOnly) {
+TEST_P(OnlineSequenceTest, TrimsToMaxLengthOutsideTheHistoryWindowOnly) {
   const FeatureGroupDef& s = **repo_->FindGroup("short");
   const int64_t now = NowMicros();
   auto items = [&](std::optional<int64_t> as_of) {
@@ -110,7 +117,7 @@ TEST_F(OnlineSequenceTest, TrimsToMaxLengthOutsideTheHistoryWindowOnly) {
 }
 
 // A future-dated event (clock skew) must not push visible events out of a read at now.
-TEST_F(OnlineSequenceTest, FutureEventsDoNotDisplaceVisibleOnes) {
+TEST_P(OnlineSequenceTest, FutureEventsDoNotDisplaceVisibleOnes) {
   const FeatureGroupDef& s = **repo_->FindGroup("short");
   const int64_t now = NowMicros();
   ASSERT_TRUE(repo_->Write(s, std::vector<FeatureRow>{Row(int64_t{1}, now - 20 * kSec, {int64_t{1}}),
@@ -121,7 +128,7 @@ TEST_F(OnlineSequenceTest, FutureEventsDoNotDisplaceVisibleOnes) {
   EXPECT_EQ(testing::ListCell(*(*cols)[0], 0), V({2, 1}));
 }
 
-TEST_F(OnlineSequenceTest, RetentionHidesOldEventsAndCompactionReclaimsThem) {
+TEST_P(OnlineSequenceTest, RetentionHidesOldEventsAndCompactionReclaimsThem) {
   const int64_t now = NowMicros();
   Write({Row(int64_t{1}, now - 30 * 24 * 3600 * kSec, {int64_t{1}, Value()}),  // long past retention and history
          Row(int64_t{1}, now - 2 * 3600 * kSec, {int64_t{2}, Value()}),        // past retention, inside history
@@ -133,7 +140,7 @@ TEST_F(OnlineSequenceTest, RetentionHidesOldEventsAndCompactionReclaimsThem) {
   EXPECT_EQ(Items({int64_t{1}})[0], V({3}));
 }
 
-TEST_F(OnlineSequenceTest, ManyKeysInOneRead) {
+TEST_P(OnlineSequenceTest, ManyKeysInOneRead) {
   std::vector<FeatureRow> rows;
   for (int64_t k = 0; k < 300; ++k)
     for (int64_t e = 0; e < k % 8; ++e) rows.push_back(Row(k, t0_ + e, {k * 100 + e, Value()}));
@@ -151,6 +158,69 @@ TEST_F(OnlineSequenceTest, ManyKeysInOneRead) {
     ASSERT_EQ(static_cast<int64_t>(items[k]->size()), n) << k;
     EXPECT_EQ((*items[k])[0], Value(k * 100 + k % 8 - 1));
   }
+}
+
+// Sequences are cached whole in the latest-value cache (on by default) and reads copy out only
+// their newest events: every read must still see every write, at any limit and as-of time.
+TEST_P(OnlineSequenceTest, CachedSequencesSeeEveryWriteAtAnyLimitAndAsOf) {
+  std::vector<FeatureRow> rows;
+  for (int64_t i = 1; i <= 4; ++i) rows.push_back(Row(int64_t{1}, t0_ + i * kSec, {i, Value()}));
+  Write(rows);
+  EXPECT_EQ(Items({int64_t{1}}, std::nullopt, 1)[0], V({4}));  // cached now; one event copied out
+  EXPECT_EQ(Items({int64_t{1}})[0], V({4, 3, 2, 1}));
+  EXPECT_EQ(Items({int64_t{1}}, t0_ + 3 * kSec, 2)[0], V({3, 2}));  // past the newer event first
+  EXPECT_EQ(Items({int64_t{1}}, t0_ + 3 * kSec)[0], V({3, 2, 1}));
+  Write({Row(int64_t{1}, t0_ + 5 * kSec, {int64_t{5}, Value()})});
+  EXPECT_EQ(Items({int64_t{1}}, std::nullopt, 2)[0], V({5, 4}));
+  Write({Row(int64_t{1}, t0_ + 6 * kSec, {int64_t{6}, Value()}), Row(int64_t{2}, t0_, {int64_t{20}, Value()})});
+  auto items = Items({int64_t{1}, int64_t{2}, int64_t{3}});
+  EXPECT_EQ(items[0], V({6, 5, 4, 3, 2}));  // trimmed to max_length 5
+  EXPECT_EQ(items[1], V({20}));
+  EXPECT_EQ(items[2], std::nullopt);
+}
+
+// One writer appends an event to every key in each batch; readers must see the same newest
+// event for every key, whether their values come from the cache or from RocksDB.
+TEST(OnlineSequenceConcurrencyTest, ReadersNeverSeeAHalfAppliedBatch) {
+  TempDir dir;
+  auto repo = MakeRepo(dir, "online: {backend: rocksdb, path: .strata/online, sync: false, sequence_cache_mb: 1}\n"
+                            "entities:\n  user: {key: user_id}\nfeature_groups:\n  s:\n    entity: user\n"
+                            "    kind: sequence\n    max_length: 3\n    features: {v: int64}\n");
+  ASSERT_TRUE(repo);
+  const auto& g = **repo->FindGroup("s");
+  constexpr int kKeys = 300;
+  std::vector<Value> keys;
+  for (int64_t i = 0; i < kKeys; ++i) keys.push_back(i);
+  const int64_t base = NowMicros() - 3600 * kSec;
+  std::atomic<bool> done{false};
+  std::atomic<int> torn{0}, reads{0};
+  auto reader = [&] {
+    while (!done.load()) {
+      auto cols = repo->Read(g, keys, {&g.features[0]}, std::nullopt, 1);
+      if (!cols.ok()) {
+        ++torn;
+        continue;
+      }
+      const auto first = ListCell(*(*cols)[0], 0);
+      for (int i = 1; i < kKeys; ++i)
+        if (ListCell(*(*cols)[0], i) != first) {
+          ++torn;
+          break;
+        }
+      ++reads;
+    }
+  };
+  std::thread r1(reader), r2(reader);
+  for (int64_t b = 0; b < 150; ++b) {
+    std::vector<FeatureRow> rows;
+    for (int64_t i = 0; i < kKeys; ++i) rows.push_back(Row(i, base + b, {b}));
+    ASSERT_TRUE(repo->Write(g, rows).ok());
+  }
+  done = true;
+  r1.join();
+  r2.join();
+  EXPECT_EQ(torn.load(), 0);
+  EXPECT_GT(reads.load(), 0);
 }
 
 }  // namespace

@@ -57,6 +57,7 @@ struct OnlineConfig {
   int64_t block_cache_mb = 512;  // RocksDB block cache (uncompressed data blocks)
   int64_t row_cache_mb = 256;    // hot rows, in front of the block cache; 0 disables it
   int64_t latest_cache_mb = 256; // latest rows of table groups, in front of RocksDB (serving); 0 disables it
+  int64_t sequence_cache_mb = 256; // values of sequence groups, likewise
   bool operator==(const OnlineConfig&) const = default;
 };
 

@@ -170,10 +170,11 @@ Result<RepoDefinition> ParseRepoYaml(const std::string& text, const std::string&
     if (!root["project"]) return ctx.Error(root, "project", "missing key 'project'");
     STRATA_ASSIGN_OR_RETURN(repo.project, ctx.String(root["project"], "project"));
     if (const YAML::Node online = root["online"]) {
-      if (!online.IsMap()) return ctx.Error(online, "online", "expected a mapping {backend, path, sync, block_cache_mb, row_cache_mb, latest_cache_mb}");
-      STRATA_RETURN_NOT_OK(ctx.CheckKeys(online, "online", {"backend", "path", "sync", "block_cache_mb", "row_cache_mb", "latest_cache_mb"}));
+      if (!online.IsMap()) return ctx.Error(online, "online", "expected a mapping {backend, path, sync, block_cache_mb, row_cache_mb, latest_cache_mb, sequence_cache_mb}");
+      STRATA_RETURN_NOT_OK(ctx.CheckKeys(online, "online", {"backend", "path", "sync", "block_cache_mb", "row_cache_mb", "latest_cache_mb", "sequence_cache_mb"}));
       for (auto [key, target] : {std::pair{"block_cache_mb", &repo.online.block_cache_mb}, std::pair{"row_cache_mb", &repo.online.row_cache_mb},
-                                 std::pair{"latest_cache_mb", &repo.online.latest_cache_mb}}) {
+                                 std::pair{"latest_cache_mb", &repo.online.latest_cache_mb},
+                                 std::pair{"sequence_cache_mb", &repo.online.sequence_cache_mb}}) {
         if (!online[key]) continue;
         int64_t mb = -1;
         try {
@@ -276,7 +277,8 @@ std::string RepoYamlTemplate(const std::string& project, bool example) {
       "\n"
       "# Online store (inference state). backend: rocksdb (embedded). Paths are relative to this file.\n"
       "# sync: fsync the write-ahead log at each acknowledged batch (default true).\n"
-      "# block_cache_mb (default 512), row_cache_mb (256) and latest_cache_mb (256): memory for hot data.\n"
+      "# block_cache_mb (default 512), row_cache_mb (256), latest_cache_mb (256, table rows) and\n"
+      "# sequence_cache_mb (256, sequences): memory for hot data.\n"
       "online: {backend: rocksdb, path: .strata/online}\n"
       "\n"
       "# Offline store (training data base): one Apache Iceberg table per group under this warehouse,\n"

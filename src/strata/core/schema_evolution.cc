@@ -67,6 +67,9 @@ Result<ApplyPlan> PlanApply(const RepoDefinition* registered, const RepoDefiniti
     if (a.latest_cache_mb != b.latest_cache_mb)
       changes.push_back("change online.latest_cache_mb: " + std::to_string(a.latest_cache_mb) + " -> " +
                         std::to_string(b.latest_cache_mb));
+    if (a.sequence_cache_mb != b.sequence_cache_mb)
+      changes.push_back("change online.sequence_cache_mb: " + std::to_string(a.sequence_cache_mb) + " -> " +
+                        std::to_string(b.sequence_cache_mb));
     if (a.row_cache_mb != b.row_cache_mb)
       changes.push_back("change online.row_cache_mb: " + std::to_string(a.row_cache_mb) + " -> " + std::to_string(b.row_cache_mb));
   }

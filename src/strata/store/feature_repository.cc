@@ -45,6 +45,8 @@ Result<std::unique_ptr<OnlineStore>> OpenOnline(const std::string& dir, const Re
   o.row_cache_bytes = write_only ? 0 : static_cast<size_t>(def.online.row_cache_mb) << 20;
   o.cache_writes = write_only;
   o.latest_cache_bytes = static_cast<size_t>(def.online.latest_cache_mb) << 20;
+  // A process that only writes never reads a sequence back.
+  o.sequence_cache_bytes = write_only ? 0 : static_cast<size_t>(def.online.sequence_cache_mb) << 20;
   STRATA_ASSIGN_OR_RETURN(auto store, OpenRocksOnlineStore(o));
   if (enforce) store->SetGroups(def.groups);
   return store;

@@ -2,6 +2,7 @@
 
 #include <absl/hash/hash.h>
 
+#include <algorithm>
 #include <array>
 #include <mutex>
 
@@ -22,7 +23,7 @@ size_t LatestRowCache::ShardIndex(std::string_view key) {
 
 void LatestRowCache::LookupBatch(std::span<const std::string_view> keys, std::string* arena,
                                  std::vector<std::pair<uint32_t, uint32_t>>* spans,
-                                 std::vector<uint8_t>* found) const {
+                                 std::vector<uint8_t>* found, const PrefixFn& prefix) const {
   const size_t n = keys.size();
   // Keys grouped by shard (a counting sort), so that each shard is locked once per batch.
   std::vector<uint8_t> shard_of(n);
@@ -53,10 +54,31 @@ void LatestRowCache::LookupBatch(std::span<const std::string_view> keys, std::st
       __builtin_prefetch(it->second.data());
     }
   }
+  // A prefix is found by walking the value: its bytes are loaded a few values ahead, as many as
+  // the prefixes so far took on average (the first value's first 1 KB as a start).
+  size_t prefix_bytes = 0, prefixes = 0, ahead = 0;
+  auto load_next = [&] {
+    for (; ahead < n && !values[ahead]; ++ahead) {
+    }
+    if (ahead == n) return;
+    const std::string& v = *values[ahead++];
+    const size_t len = std::min(v.size(), prefixes ? prefix_bytes / prefixes + 128 : 1024);
+    for (size_t off = 64; off < len; off += 64) __builtin_prefetch(v.data() + off);
+  };
+  if (prefix)
+    for (int k = 0; k < 3; ++k) load_next();
   for (size_t i = 0; i < n; ++i) {
     if (!values[i]) continue;
-    (*spans)[i] = {static_cast<uint32_t>(arena->size()), static_cast<uint32_t>(values[i]->size())};
-    arena->append(*values[i]);
+    const std::string_view value = *values[i];
+    size_t size = value.size();
+    if (prefix) {
+      load_next();
+      size = std::min(prefix(value), value.size());
+      prefix_bytes += size;
+      ++prefixes;
+    }
+    (*spans)[i] = {static_cast<uint32_t>(arena->size()), static_cast<uint32_t>(size)};
+    arena->append(value.substr(0, size));
     (*found)[i] = 1;
   }
 }

@@ -1,7 +1,7 @@
 #pragma once
-// The latest stored value of hot table-group keys, in memory in front of RocksDB. A point
-// lookup in RocksDB costs ~2 µs even from its caches (a version pin, a row-cache probe per
-// overlapping file, a block search); a served request reads hundreds of keys, so the writer
+// The latest stored value of hot keys (table rows and whole sequences), in memory in front of
+// RocksDB. A point lookup in RocksDB costs ~2 µs even from its caches (a version pin, a
+// row-cache probe per overlapping file, a block search); a served request reads hundreds of keys, so the writer
 // process keeps the values it last read or wrote here. A batch of keys is looked up shard by
 // shard with the hash slots and then the values prefetched, so that its cache misses overlap.
 //
@@ -20,6 +20,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <shared_mutex>
 #include <span>
 #include <string>
@@ -36,10 +37,14 @@ class LatestRowCache {
   uint64_t epoch() const { return epoch_.load(std::memory_order_acquire); }
   static bool Stable(uint64_t epoch) { return (epoch & 1) == 0; }
 
-  // For each key found, appends its value (as stored in the latest column family) to `*arena`
-  // and sets (*spans)[i] = {offset, size}, (*found)[i] = 1. `spans` and `found` are sized to keys.
+  // For each key found, appends its value (as stored) to `*arena` and sets (*spans)[i] =
+  // {offset, size}, (*found)[i] = 1. `spans` and `found` are sized to keys. `prefix`, when set,
+  // says how many leading bytes of a value the caller needs (a sequence read needs its newest
+  // events only): only those are copied.
+  using PrefixFn = std::function<size_t(std::string_view value)>;
   void LookupBatch(std::span<const std::string_view> keys, std::string* arena,
-                   std::vector<std::pair<uint32_t, uint32_t>>* spans, std::vector<uint8_t>* found) const;
+                   std::vector<std::pair<uint32_t, uint32_t>>* spans, std::vector<uint8_t>* found,
+                   const PrefixFn& prefix = nullptr) const;
   // Caches `value` for `key` unless a write began since `epoch` was read.
   void Insert(std::string_view key, std::string_view value, uint64_t epoch);
 

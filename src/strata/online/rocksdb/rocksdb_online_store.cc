@@ -71,6 +71,8 @@ class RocksOnlineStore final : public OnlineStore {
       : options_(options), policies_(std::move(policies)) {
     if (options_.latest_cache_bytes > 0 && !options_.read_only)
       cache_ = std::make_unique<LatestRowCache>(options_.latest_cache_bytes);
+    if (options_.sequence_cache_bytes > 0 && !options_.read_only)
+      sequence_cache_ = std::make_unique<LatestRowCache>(options_.sequence_cache_bytes);
     if (options_.cache_writes && !options_.read_only) run_ = std::make_unique<WrittenStateRun>(kWrittenRunBudget);
   }
 
@@ -137,8 +139,22 @@ class RocksOnlineStore final : public OnlineStore {
   Status ReadTable(const ReadSpec& spec, std::span<const std::string> keys, const rocksdb::ReadOptions& ro,
                    std::vector<FeatureColumnBuilder>* columns, bool* needs_snapshot, bool use_cache = false,
                    bool* retry_uncached = nullptr);
+  // Retries uncached (with use_cache false) when *retry_uncached comes back set.
   Status ReadSequence(const ReadSpec& spec, std::span<const std::string> keys, const rocksdb::ReadOptions& ro,
-                      std::vector<FeatureColumnBuilder>* columns);
+                      std::vector<FeatureColumnBuilder>* columns, bool use_cache = false, bool* retry_uncached = nullptr);
+  // The stored values of the keys: `values[i]` when `exists[i]`, pointing into `arena` (copied
+  // from the latest-value cache; only the first prefix(value) bytes with a `prefix`) or `pinned`.
+  struct StoredValues {
+    std::vector<std::string_view> values;
+    std::vector<uint8_t> exists;
+    std::string arena;
+    std::vector<rocksdb::PinnableSlice> pinned;
+    bool retry_uncached = false;  // a write committed during the lookups: nothing here may be used
+  };
+  // From `cache` with `use_cache` (and no snapshot in `ro`), the rest with one MultiGet of `cf`,
+  // whose values are then cached. `what` names the read in errors.
+  Status LookupValues(const KeyBatch& full, rocksdb::ColumnFamilyHandle* cf, LatestRowCache* cache, const rocksdb::ReadOptions& ro,
+                      bool use_cache, const LatestRowCache::PrefixFn& prefix, const std::string& what, StoredValues* out);
 
   RocksOnlineOptions options_;
   std::shared_ptr<RetentionPolicies> policies_;
@@ -149,7 +165,8 @@ class RocksOnlineStore final : public OnlineStore {
   rocksdb::ColumnFamilyHandle* history_ = nullptr;
   rocksdb::ColumnFamilyHandle* sequence_ = nullptr;
   std::mutex write_mu_;  // one writer at a time: writes read-modify-write the latest state
-  std::unique_ptr<LatestRowCache> cache_;  // null: disabled (or a read-only open)
+  std::unique_ptr<LatestRowCache> cache_;           // table groups' latest rows; null: disabled (or a read-only open)
+  std::unique_ptr<LatestRowCache> sequence_cache_;  // sequence groups' values; likewise
   std::unique_ptr<WrittenStateRun> run_;   // write-only processes: what bulk writes wrote
 };
 
@@ -452,20 +469,22 @@ Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t las
     if (st.ok() && to_run) run_->Merge(std::move(run_entries));
     else if (!st.ok() || table_keys > 0) run_->Clear();
   };
-  if (!cache_) {
-    Status st = FromRocks(db_->Write(wo, &batch), "committing online write batch");
-    update_run(st);
-    return st;
+  std::vector<LatestRowCache::Written> written, sequences_written;
+  for (size_t k = 0; k < states.size(); ++k) {
+    if (states[k].group->kind == GroupKind::kTable) {
+      if (cache_) written.push_back({keys[k], latest_values.empty() ? std::string_view() : std::string_view(latest_values[k])});
+    } else if (sequence_cache_) {
+      sequences_written.push_back({keys[k], {}});
+    }
   }
-  std::vector<LatestRowCache::Written> written;
-  for (size_t k = 0; k < states.size(); ++k)
-    if (states[k].group->kind == GroupKind::kTable)
-      written.push_back({keys[k], latest_values.empty() ? std::string_view() : std::string_view(latest_values[k])});
-  cache_->BeginWrite();
+  if (cache_) cache_->BeginWrite();
+  if (sequence_cache_) sequence_cache_->BeginWrite();
   Status st = FromRocks(db_->Write(wo, &batch), "committing online write batch");
   // A bulk write read its states without the cache (LoadStates): its keys are dropped, not
   // stored, which would cost more than the next bulk write's pass over them.
-  cache_->EndWrite(written, st.ok() && options_.cache_writes && !bulk);
+  if (cache_) cache_->EndWrite(written, st.ok() && options_.cache_writes && !bulk);
+  // Sequences are always dropped: RocksDB merges their new events in, the writer never sees the result.
+  if (sequence_cache_) sequence_cache_->EndWrite(sequences_written, false);
   update_run(st);
   return st;
 }
@@ -480,6 +499,52 @@ Result<uint64_t> RocksOnlineStore::LastWriteSeq() {
 }
 
 
+Status RocksOnlineStore::LookupValues(const KeyBatch& full, rocksdb::ColumnFamilyHandle* cf, LatestRowCache* cache,
+                                      const rocksdb::ReadOptions& ro, bool use_cache, const LatestRowCache::PrefixFn& prefix, const std::string& what,
+                                      StoredValues* out) {
+  const size_t n = full.size();
+  out->values.assign(n, {});
+  out->exists.assign(n, 0);
+  uint64_t epoch = 0;
+  use_cache = use_cache && cache && !ro.snapshot && LatestRowCache::Stable(epoch = cache->epoch());
+  std::vector<rocksdb::Slice> miss_keys;
+  std::vector<size_t> miss_index;
+  if (use_cache) {
+    std::vector<std::pair<uint32_t, uint32_t>> spans(n);
+    out->arena.reserve(n * 256);
+    std::vector<std::string_view> views(n);
+    for (size_t i = 0; i < n; ++i) views[i] = full[i];
+    cache->LookupBatch(views, &out->arena, &spans, &out->exists, prefix);
+    for (size_t i = 0; i < n; ++i) {
+      if (out->exists[i]) {
+        out->values[i] = std::string_view(out->arena).substr(spans[i].first, spans[i].second);
+      } else {
+        miss_keys.push_back(full.data()[i]);
+        miss_index.push_back(i);
+      }
+    }
+  } else {
+    miss_keys.assign(full.data(), full.data() + n);
+    miss_index.resize(n);
+    for (size_t i = 0; i < n; ++i) miss_index[i] = i;
+  }
+  const size_t m = miss_keys.size();
+  out->pinned = std::vector<rocksdb::PinnableSlice>(m);
+  std::vector<rocksdb::Status> statuses(m);
+  if (m > 0) db_->MultiGet(ro, cf, m, miss_keys.data(), out->pinned.data(), statuses.data());
+  for (size_t j = 0; j < m; ++j) {
+    if (statuses[j].IsNotFound()) continue;
+    STRATA_RETURN_NOT_OK(FromRocks(statuses[j], what));
+    const size_t i = miss_index[j];
+    out->values[i] = {out->pinned[j].data(), out->pinned[j].size()};
+    out->exists[i] = 1;
+    if (use_cache) cache->Insert(full[i], out->values[i], epoch);
+  }
+  // A write committed meanwhile: the values may mix states before and after it.
+  out->retry_uncached = use_cache && cache->epoch() != epoch;
+  return Status::OK();
+}
+
 Status RocksOnlineStore::ReadTable(const ReadSpec& spec, std::span<const std::string> keys,
                                    const rocksdb::ReadOptions& ro, std::vector<FeatureColumnBuilder>* columns,
                                    bool* needs_snapshot, bool use_cache, bool* retry_uncached) {
@@ -488,48 +553,14 @@ Status RocksOnlineStore::ReadTable(const ReadSpec& spec, std::span<const std::st
   const size_t n = keys.size();
   const KeyBatch full(g.id, keys);
   // Each key's stored latest value: from the latest-row cache, or one MultiGet of the others.
-  std::vector<std::string_view> found(n);
-  std::vector<uint8_t> exists(n, 0);
-  std::string arena;  // the cached values found, copied out; `found` points into it once complete
-  std::vector<std::pair<uint32_t, uint32_t>> spans;
-  uint64_t epoch = 0;
-  use_cache = use_cache && cache_ && !ro.snapshot && LatestRowCache::Stable(epoch = cache_->epoch());
-  std::vector<rocksdb::Slice> miss_keys;
-  std::vector<size_t> miss_index;
-  if (use_cache) {
-    spans.resize(n);
-    arena.reserve(n * 256);
-    std::vector<std::string_view> views(n);
-    for (size_t i = 0; i < n; ++i) views[i] = full[i];
-    cache_->LookupBatch(views, &arena, &spans, &exists);
-    for (size_t i = 0; i < n; ++i) {
-      if (exists[i]) continue;
-      miss_keys.push_back(full.data()[i]);
-      miss_index.push_back(i);
-    }
-    for (size_t i = 0; i < n; ++i)
-      if (exists[i]) found[i] = std::string_view(arena).substr(spans[i].first, spans[i].second);
-  } else {
-    miss_keys.assign(full.data(), full.data() + n);
-    miss_index.resize(n);
-    for (size_t i = 0; i < n; ++i) miss_index[i] = i;
-  }
-  const size_t m = miss_keys.size();
-  std::vector<rocksdb::PinnableSlice> values(m);
-  std::vector<rocksdb::Status> statuses(m);
-  if (m > 0) db_->MultiGet(ro, latest_, m, miss_keys.data(), values.data(), statuses.data());
-  for (size_t j = 0; j < m; ++j) {
-    if (statuses[j].IsNotFound()) continue;
-    STRATA_RETURN_NOT_OK(FromRocks(statuses[j], "reading group " + g.name));
-    const size_t i = miss_index[j];
-    found[i] = {values[j].data(), values[j].size()};
-    exists[i] = 1;
-    if (use_cache) cache_->Insert(full[i], found[i], epoch);
-  }
-  if (use_cache && cache_->epoch() != epoch) {  // a write committed meanwhile: read all at one sequence number
+  StoredValues stored;
+  STRATA_RETURN_NOT_OK(LookupValues(full, latest_, cache_.get(), ro, use_cache, nullptr, "reading group " + g.name, &stored));
+  if (stored.retry_uncached) {
     *retry_uncached = true;
     return Status::OK();
   }
+  const std::vector<std::string_view>& found = stored.values;
+  const std::vector<uint8_t>& exists = stored.exists;
   if (!ro.snapshot) {
     for (size_t i = 0; i < n; ++i) {
       L::LatestRow latest;
@@ -582,15 +613,30 @@ Status RocksOnlineStore::ReadTable(const ReadSpec& spec, std::span<const std::st
 }
 
 Status RocksOnlineStore::ReadSequence(const ReadSpec& spec, std::span<const std::string> keys,
-                                      const rocksdb::ReadOptions& ro, std::vector<FeatureColumnBuilder>* columns) {
+                                      const rocksdb::ReadOptions& ro, std::vector<FeatureColumnBuilder>* columns,
+                                      bool use_cache, bool* retry_uncached) {
   const FeatureGroupDef& g = *spec.group;
   const int64_t lifetime = g.Lifetime().value_or(0);
   const int32_t limit = SequenceLimit(spec);
   const size_t n = keys.size();
   const KeyBatch full(g.id, keys);
-  std::vector<rocksdb::PinnableSlice> values(n);
-  std::vector<rocksdb::Status> statuses(n);
-  db_->MultiGet(ro, sequence_, n, full.data(), values.data(), statuses.data());
+  // A cached sequence holds up to max_length events: only those up to the limit-th visible
+  // one are copied out (a malformed value whole, for the decoding below to report).
+  auto newest = [&](std::string_view value) -> size_t {
+    L::SequenceReader reader(value);
+    L::SequenceEvent e;
+    int32_t taken = 0;
+    while (reader.Next(&e))
+      if (e.event_time <= spec.as_of && ++taken >= limit) break;
+    return reader.corrupt() ? value.size() : value.size() - reader.remaining();
+  };
+  StoredValues stored;
+  STRATA_RETURN_NOT_OK(LookupValues(full, sequence_, sequence_cache_.get(), ro, use_cache, newest, "reading sequence group " + g.name, &stored));
+  if (stored.retry_uncached) {
+    *retry_uncached = true;
+    return Status::OK();
+  }
+  const std::vector<std::string_view>& values = stored.values;
   RowProjector projector(spec.features);
   std::vector<RowInfo>* info = spec.row_info;
   if (info) info->assign(n, RowInfo{});
@@ -607,7 +653,6 @@ Status RocksOnlineStore::ReadSequence(const ReadSpec& spec, std::span<const std:
   constexpr size_t kAhead = 2;
   for (size_t j = 0; j < kAhead; ++j) prefetch(j);
   for (size_t i = 0; i < n; ++i) {
-    if (!statuses[i].IsNotFound()) STRATA_RETURN_NOT_OK(FromRocks(statuses[i], "reading sequence group " + g.name));
     prefetch(i + kAhead);
     L::SequenceReader reader({values[i].data(), values[i].size()});
     L::SequenceEvent e;
@@ -654,7 +699,9 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> RocksOnlineStore::Read(const 
   // sequence number; a read that also needs history takes an explicit snapshot for both.
   rocksdb::ReadOptions ro;
   if (is_sequence) {
-    STRATA_RETURN_NOT_OK(ReadSequence(spec, entity_keys, ro, &columns));
+    bool retry_uncached = false;
+    STRATA_RETURN_NOT_OK(ReadSequence(spec, entity_keys, ro, &columns, true, &retry_uncached));
+    if (retry_uncached) STRATA_RETURN_NOT_OK(ReadSequence(spec, entity_keys, ro, &columns));
   } else {
     bool needs_snapshot = false, retry_uncached = false;
     STRATA_RETURN_NOT_OK(ReadTable(spec, entity_keys, ro, &columns, &needs_snapshot, true, &retry_uncached));

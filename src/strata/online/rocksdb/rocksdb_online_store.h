@@ -18,6 +18,8 @@ struct RocksOnlineOptions {
   // Latest rows of table groups kept decoded-ready in memory, in front of RocksDB (see
   // latest_row_cache.h); 0 disables it. Not used by read-only opens.
   size_t latest_cache_bytes = 256ull << 20;
+  // The same for the values of sequence groups (whole sequences; reads copy out the newest events).
+  size_t sequence_cache_bytes = 256ull << 20;
   // The latest-row cache stores the rows writes commit instead of dropping them, so that the
   // next batches read their keys' state there: for processes that only write (ingest, stream).
   bool cache_writes = false;
