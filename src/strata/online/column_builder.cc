@@ -41,17 +41,21 @@ void FeatureColumnBuilder::OpenList(bool valid) {
   ++lists_;
 }
 
-Result<std::shared_ptr<arrow::Array>> FeatureColumnBuilder::FinishList() {
+Result<std::shared_ptr<arrow::Array>> FeatureColumnBuilder::BuildList(bool copy) {
   if (elements_ > INT32_MAX) return Status::InvalidArgument("a read returned more than 2^31 sequence events; read fewer keys at once");
-  list_offsets_.push_back(static_cast<int32_t>(elements_));
-  STRATA_ASSIGN_OR_RETURN(auto values, scalar_->Finish());
-  std::shared_ptr<arrow::Buffer> validity = null_lists_ ? arrow::Buffer::FromVector(std::move(list_validity_)) : nullptr;
+  std::vector<int32_t> offsets = copy ? list_offsets_ : std::move(list_offsets_);
+  offsets.push_back(static_cast<int32_t>(elements_));
+  STRATA_ASSIGN_OR_RETURN(auto values, copy ? scalar_->Copy() : scalar_->Finish());
+  std::shared_ptr<arrow::Buffer> validity;
+  if (null_lists_) validity = arrow::Buffer::FromVector(copy ? list_validity_ : std::move(list_validity_));
   auto data = arrow::ArrayData::Make(arrow::list(values->type()), lists_,
-                                     {std::move(validity), arrow::Buffer::FromVector(std::move(list_offsets_))},
+                                     {std::move(validity), arrow::Buffer::FromVector(std::move(offsets))},
                                      {values->data()}, null_lists_);
-  list_offsets_ = {};
-  list_validity_ = {};
-  lists_ = null_lists_ = elements_ = 0;
+  if (!copy) {
+    list_offsets_ = {};
+    list_validity_ = {};
+    lists_ = null_lists_ = elements_ = 0;
+  }
   return arrow::MakeArray(data);
 }
 
@@ -120,12 +124,44 @@ void FeatureColumnBuilder::AppendValue(arrow::ArrayBuilder* b, const FieldRef& f
   (void)b->AppendNull();  // a field that cannot be read as the current type reads as null
 }
 
-Result<std::shared_ptr<arrow::Array>> FeatureColumnBuilder::Finish() {
-  if (scalar_) return as_list_ ? FinishList() : scalar_->Finish();
+Result<std::shared_ptr<arrow::Array>> FeatureColumnBuilder::Build(bool copy) {
+  if (scalar_) return as_list_ ? BuildList(copy) : (copy ? scalar_->Copy() : scalar_->Finish());
+  if (built_) return copy ? built_ : std::move(built_);
   std::shared_ptr<arrow::Array> out;
   arrow::Status st = builder_->Finish(&out);
   if (!st.ok()) return Status::Internal("building a feature column: " + st.ToString());
+  if (copy) built_ = out;
   return out;
+}
+
+Result<std::shared_ptr<arrow::Array>> FeatureColumnBuilder::Copy() { return Build(true); }
+
+void FeatureColumnBuilder::Clear() {
+  if (!scalar_) {
+    builder_->Reset();
+    built_.reset();
+    return;
+  }
+  scalar_->Clear();
+  list_offsets_.clear();
+  list_validity_.clear();
+  lists_ = null_lists_ = elements_ = 0;
+}
+
+const arrow::Array* FeatureColumnBuilder::Built() const {
+  if (!built_ && !builder_->Finish(&built_).ok()) built_.reset();
+  return built_.get();
+}
+
+int64_t FeatureColumnBuilder::rows() const {
+  if (!scalar_) return built_ ? built_->length() : builder_->length();
+  return as_list_ ? lists_ : scalar_->length();
+}
+
+bool FeatureColumnBuilder::IsNull(int64_t row) const {
+  if (!scalar_) return Built() == nullptr || Built()->IsNull(row);
+  if (!as_list_) return scalar_->IsNull(row);
+  return null_lists_ > 0 && !(list_validity_[row >> 3] >> (row & 7) & 1);
 }
 
 }  // namespace strata

@@ -53,12 +53,36 @@ class FeatureColumnBuilder {
     }
   }
 
-  Result<std::shared_ptr<arrow::Array>> Finish();
+  // The column as an Arrow array, its buffers moved in (the builder is spent until Clear).
+  Result<std::shared_ptr<arrow::Array>> Finish() { return Build(false); }
+  // The column as an Arrow array, copied: the builder keeps its values (list, vector and
+  // list-typed features, built by Arrow builders, are finished once and shared instead).
+  Result<std::shared_ptr<arrow::Array>> Copy();
+  // Empties the column for a new read, keeping its buffers' capacity.
+  void Clear();
+
+  // Reading the values without Arrow, once the read is done (see read_columns.h).
+  const DataType& type() const { return type_; }
+  bool as_list() const { return as_list_; }
+  // Output rows so far.
+  int64_t rows() const;
+  bool IsNull(int64_t row) const;
+  // Scalar features: the values (tables: one per row; sequences: the lists' elements, see
+  // ElementsOf). Null for list, vector and list-typed features: read those with Copy (which
+  // costs nothing more for them: their Arrow builder's array is finished once and shared).
+  const ScalarColumnWriter* scalar() const { return scalar_ ? &*scalar_ : nullptr; }
+  // Sequences of scalar features: the elements [first, second) of `row` in scalar().
+  std::pair<int64_t, int64_t> ElementsOf(int64_t row) const {
+    return {list_offsets_[row], row + 1 < lists_ ? list_offsets_[row + 1] : elements_};
+  }
 
  private:
   void AppendValue(arrow::ArrayBuilder* b, const FieldRef& field);
   void OpenList(bool valid);
-  Result<std::shared_ptr<arrow::Array>> FinishList();
+  Result<std::shared_ptr<arrow::Array>> Build(bool copy);
+  Result<std::shared_ptr<arrow::Array>> BuildList(bool copy);
+  // builder_'s array, finished on first use by a reader.
+  const arrow::Array* Built() const;
 
   DataType type_;
   bool as_list_ = false;
@@ -69,6 +93,7 @@ class FeatureColumnBuilder {
   int64_t lists_ = 0, null_lists_ = 0, elements_ = 0;
   std::unique_ptr<arrow::ArrayBuilder> builder_;
   arrow::ArrayBuilder* value_builder_ = nullptr;  // builder_ itself, or its list child
+  mutable std::shared_ptr<arrow::Array> built_;   // builder_'s array, once a reader finished it
 };
 
 }  // namespace strata

@@ -13,6 +13,7 @@
 
 #include "strata/core/definitions.h"
 #include "strata/core/status.h"
+#include "strata/online/read_columns.h"
 
 namespace strata {
 
@@ -89,8 +90,13 @@ class OnlineStore {
   // Reads many keys of one group. Returns one array per requested feature, one row per key,
   // nulls where nothing is visible. Table groups: the feature's Arrow type; sequence groups:
   // list<type> of the newest events, newest first.
-  virtual Result<std::vector<std::shared_ptr<arrow::Array>>> Read(const ReadSpec& spec,
-                                                                  std::span<const std::string> entity_keys) = 0;
+  Result<std::vector<std::shared_ptr<arrow::Array>>> Read(const ReadSpec& spec, std::span<const std::string> entity_keys) {
+    ReadColumns columns;
+    STRATA_RETURN_NOT_OK(ReadInto(spec, entity_keys, &columns));
+    return columns.TakeArrays();
+  }
+  // The same into `out`, whose columns are reused from read to read (read_columns.h).
+  virtual Status ReadInto(const ReadSpec& spec, std::span<const std::string> entity_keys, ReadColumns* out) = 0;
 
   // Tells the store the current definitions (TTL, retention, history, max_length) that
   // its compaction enforces.

@@ -55,17 +55,38 @@ void ScalarColumnWriter::AppendNull() {
   ++length_;
 }
 
-Result<std::shared_ptr<arrow::Array>> ScalarColumnWriter::Finish() {
+void ScalarColumnWriter::Clear() {
+  length_ = null_count_ = 0;
+  validity_.clear();
+  values_used_ = 0;
+  if (type_.id == TypeId::kBool) values_.clear();  // a bitmap grown bit by bit
+  if (type_.id == TypeId::kString || type_.id == TypeId::kBytes) offsets_.assign(1, 0);
+  chars_.clear();
+}
+
+namespace {
+// A vector's bytes as an Arrow buffer: moved (zero-copy) or copied.
+template <typename V>
+std::shared_ptr<arrow::Buffer> ToBuffer(V& v, bool copy) {
+  return copy ? arrow::Buffer::FromVector(V(v)) : arrow::Buffer::FromVector(std::move(v));
+}
+}  // namespace
+
+Result<std::shared_ptr<arrow::Array>> ScalarColumnWriter::Build(bool copy) {
   if (chars_.size() > static_cast<size_t>(INT32_MAX))
     return Status::InvalidArgument("a read returned more than 2 GiB of one string feature; read fewer keys at once");
   std::vector<std::shared_ptr<arrow::Buffer>> buffers;
   buffers.reserve(3);
-  buffers.push_back(null_count_ ? arrow::Buffer::FromVector(std::move(validity_)) : nullptr);
+  buffers.push_back(null_count_ ? ToBuffer(validity_, copy) : nullptr);
   if (type_.id == TypeId::kString || type_.id == TypeId::kBytes) {
-    buffers.push_back(arrow::Buffer::FromVector(std::move(offsets_)));
-    buffers.push_back(arrow::Buffer::FromString(std::move(chars_)));
+    buffers.push_back(ToBuffer(offsets_, copy));
+    buffers.push_back(copy ? arrow::Buffer::FromString(std::string(chars_)) : arrow::Buffer::FromString(std::move(chars_)));
+  } else if (type_.id == TypeId::kBool) {
+    buffers.push_back(ToBuffer(values_, copy));
+  } else if (copy) {
+    buffers.push_back(arrow::Buffer::FromVector(std::vector<uint8_t>(values_.begin(), values_.begin() + values_used_)));
   } else {
-    if (type_.id != TypeId::kBool) values_.resize(values_used_);
+    values_.resize(values_used_);
     buffers.push_back(arrow::Buffer::FromVector(std::move(values_)));
   }
   return arrow::MakeArray(arrow::ArrayData::Make(ArrowTypeOf(type_), length_, std::move(buffers), null_count_));

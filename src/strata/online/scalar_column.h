@@ -25,9 +25,30 @@ class ScalarColumnWriter {
   // A field that cannot be read as the column's type (a corrupt one) is written as null.
   void Append(const FieldRef& field);
   void AppendNull();
-  // The column, once (the writer is spent afterwards). Fails when a string column passes
-  // Arrow's 2 GiB limit for one array.
-  Result<std::shared_ptr<arrow::Array>> Finish();
+  // The column, once (the writer is spent afterwards until Clear). Fails when a string column
+  // passes Arrow's 2 GiB limit for one array.
+  Result<std::shared_ptr<arrow::Array>> Finish() { return Build(false); }
+  // The column as a new array, copied: the writer keeps its values.
+  Result<std::shared_ptr<arrow::Array>> Copy() const { return const_cast<ScalarColumnWriter*>(this)->Build(true); }
+  // Empties the column for a new read, keeping its buffers' capacity.
+  void Clear();
+
+  // Reading the values written (for readers that keep the writer instead of an Arrow array).
+  int64_t length() const { return length_; }
+  int64_t null_count() const { return null_count_; }
+  bool IsNull(int64_t i) const { return null_count_ > 0 && !(validity_[i >> 3] >> (i & 7) & 1); }
+  // Fixed-width columns: T is the column's C type (int64_t for timestamps); 0 where null.
+  template <typename T>
+  T Value(int64_t i) const {
+    T v;
+    __builtin_memcpy(&v, values_.data() + i * sizeof(T), sizeof(T));
+    return v;
+  }
+  bool BoolValue(int64_t i) const { return values_[i >> 3] >> (i & 7) & 1; }
+  // String and bytes columns; empty where null.
+  std::string_view BinaryValue(int64_t i) const {
+    return std::string_view(chars_).substr(offsets_[i], offsets_[i + 1] - offsets_[i]);
+  }
 
  private:
   void PushValidity(bool valid) {
@@ -35,6 +56,7 @@ class ScalarColumnWriter {
     PushValiditySlow(valid);
   }
   void PushValiditySlow(bool valid);
+  Result<std::shared_ptr<arrow::Array>> Build(bool copy);
   template <typename T>
   void PushFixed(T v) {
     if (values_used_ + sizeof(T) > values_.size()) values_.resize(std::max<size_t>(64, values_.size() * 2));

@@ -198,11 +198,22 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> FeatureRepository::Read(const
                                                                            const std::vector<const FeatureDef*>& features,
                                                                            std::optional<int64_t> as_of, int32_t limit,
                                                                            std::vector<RowInfo>* row_info) {
+  ReadColumns columns;
+  STRATA_RETURN_NOT_OK(ReadInto(group, keys, features, &columns, as_of, limit, row_info));
+  return columns.TakeArrays();
+}
+
+Status FeatureRepository::ReadInto(const FeatureGroupDef& group, std::span<const Value> keys,
+                                   const std::vector<const FeatureDef*>& features, ReadColumns* out,
+                                   std::optional<int64_t> as_of, int32_t limit, std::vector<RowInfo>* row_info) {
   const EntityDef& entity = EntityOf(group);
-  std::vector<std::string> encoded(keys.size());
+  std::vector<std::string>& encoded = out->key_buffer();
+  encoded.resize(keys.size());
   // A null key reads as a null row (rule 5): it stays empty, which no stored key is.
-  for (size_t i = 0; i < keys.size(); ++i)
+  for (size_t i = 0; i < keys.size(); ++i) {
+    encoded[i].clear();
     if (!IsNull(keys[i])) STRATA_RETURN_NOT_OK(EncodeKey(entity, keys[i], &encoded[i]));
+  }
   ReadSpec spec;
   spec.group = &group;
   spec.features = features;
@@ -210,7 +221,7 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> FeatureRepository::Read(const
   spec.as_of = as_of.value_or(spec.now);
   spec.limit = limit;
   spec.row_info = row_info;
-  return online_->Read(spec, encoded);
+  return online_->ReadInto(spec, encoded, out);
 }
 
 }  // namespace strata

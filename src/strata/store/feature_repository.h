@@ -78,6 +78,11 @@ class FeatureRepository {
                                                           const std::vector<const FeatureDef*>& features,
                                                           std::optional<int64_t> as_of = std::nullopt,
                                                           int32_t limit = 0, std::vector<RowInfo>* row_info = nullptr);
+  // The same into `out`, reused from read to read: a loop of reads that keeps one ReadColumns
+  // allocates nothing for its output once it has grown (see read_columns.h).
+  Status ReadInto(const FeatureGroupDef& group, std::span<const Value> keys, const std::vector<const FeatureDef*>& features,
+                  ReadColumns* out, std::optional<int64_t> as_of = std::nullopt, int32_t limit = 0,
+                  std::vector<RowInfo>* row_info = nullptr);
 
   OnlineStore& online() { return *online_; }
   // The offline store (Iceberg tables), opened on first use.

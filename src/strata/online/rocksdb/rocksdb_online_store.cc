@@ -112,8 +112,7 @@ class RocksOnlineStore final : public OnlineStore {
   Result<std::vector<MetadataEntry>> ScanMetadata(const std::string& prefix) override;
   Status DeleteMetadata(std::span<const std::string> keys) override;
   Result<uint64_t> LastWriteSeq() override;
-  Result<std::vector<std::shared_ptr<arrow::Array>>> Read(const ReadSpec& spec,
-                                                          std::span<const std::string> entity_keys) override;
+  Status ReadInto(const ReadSpec& spec, std::span<const std::string> entity_keys, ReadColumns* out) override;
   void SetGroups(const std::vector<FeatureGroupDef>& groups) override;
   Status Compact() override;
   Status Checkpoint(const std::string& dir) override;
@@ -678,8 +677,7 @@ Status RocksOnlineStore::ReadSequence(const ReadSpec& spec, std::span<const std:
   return Status::OK();
 }
 
-Result<std::vector<std::shared_ptr<arrow::Array>>> RocksOnlineStore::Read(const ReadSpec& spec,
-                                                                          std::span<const std::string> entity_keys) {
+Status RocksOnlineStore::ReadInto(const ReadSpec& spec, std::span<const std::string> entity_keys, ReadColumns* out) {
   const FeatureGroupDef& g = *spec.group;
   int64_t window_start;
   if (__builtin_sub_overflow(spec.now, g.history, &window_start)) window_start = INT64_MIN;
@@ -688,13 +686,8 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> RocksOnlineStore::Read(const 
                                    g.name + " (" + FormatDuration(g.history) +
                                    "); raise `history` in strata.yaml or read the offline store");
   const bool is_sequence = g.kind == GroupKind::kSequence;
-  std::vector<FeatureColumnBuilder> columns;
-  columns.reserve(spec.features.size());
-  for (const auto* f : spec.features) {
-    columns.emplace_back(f->type, is_sequence);
-    const auto rows = static_cast<int64_t>(entity_keys.size());
-    columns.back().Reserve(rows, is_sequence ? rows * SequenceLimit(spec) : 0);
-  }
+  const auto rows = static_cast<int64_t>(entity_keys.size());
+  std::vector<FeatureColumnBuilder>& columns = out->Prepare(spec.features, is_sequence, rows, is_sequence ? rows * SequenceLimit(spec) : 0);
   // A request sees a concurrent write batch entirely or not at all: one MultiGet reads at one
   // sequence number; a read that also needs history takes an explicit snapshot for both.
   rocksdb::ReadOptions ro;
@@ -713,13 +706,7 @@ Result<std::vector<std::shared_ptr<arrow::Array>>> RocksOnlineStore::Read(const 
       STRATA_RETURN_NOT_OK(st);
     }
   }
-  std::vector<std::shared_ptr<arrow::Array>> out;
-  out.reserve(columns.size());
-  for (auto& c : columns) {
-    STRATA_ASSIGN_OR_RETURN(auto array, c.Finish());
-    out.push_back(std::move(array));
-  }
-  return out;
+  return Status::OK();
 }
 
 void RocksOnlineStore::SetGroups(const std::vector<FeatureGroupDef>& groups) {
