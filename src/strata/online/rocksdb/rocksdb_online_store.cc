@@ -1,6 +1,7 @@
 #include "strata/online/rocksdb/rocksdb_online_store.h"
 
-#include <arrow/array.h>
+#include "strata/online/rocksdb/rocksdb_online_store_impl.h"
+
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
@@ -21,8 +22,6 @@
 #include "strata/core/arrow_types.h"
 #include "strata/core/sorted_order.h"
 #include "strata/core/time.h"
-#include "strata/online/column_builder.h"
-#include "strata/online/row_projector.h"
 #include "strata/online/rocksdb/expiry_compaction_filter.h"
 #include "strata/online/rocksdb/latest_row_cache.h"
 #include "strata/online/rocksdb/sequence_merge.h"
@@ -33,141 +32,7 @@
 
 namespace strata {
 
-namespace {
-
-namespace L = rocks_layout;
-using rocks_write::HistoryEntry;
-using rocks_write::KeyState;
-using rocks_write::Newer;
-using rocks_layout::KeyBatch;
-
-// Events a sequence read returns per key at most: the request's limit within max_length.
-int32_t SequenceLimit(const ReadSpec& spec) {
-  const int32_t max_length = spec.group->max_length;
-  return (spec.limit <= 0 || spec.limit > max_length) ? max_length : spec.limit;
-}
-
-Status FromRocks(const rocksdb::Status& s, const std::string& what) {
-  if (s.ok()) return Status::OK();
-  if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
-  if (s.IsInvalidArgument()) return Status::InvalidArgument(what + ": " + s.ToString());
-  return Status::IOError(what + ": " + s.ToString());
-}
-
-// From this many table keys in one write, their states are read with one iterator pass in key
-// order rather than looked up one by one (cache, MultiGet): a bulk ingest's batch touches a
-// large share of a group's keys, and a sequential pass reads each block once.
-constexpr size_t kScanStateKeys = 16384;
-// The most a write-only process keeps of what its bulk writes wrote (written_state_run.h).
-constexpr size_t kWrittenRunBudget = size_t{1} << 30;
-
-bool StartsWith(const rocksdb::Slice& s, std::string_view prefix) {
-  return s.size() >= prefix.size() && std::memcmp(s.data(), prefix.data(), prefix.size()) == 0;
-}
-
-class RocksOnlineStore final : public OnlineStore {
- public:
-  RocksOnlineStore(const RocksOnlineOptions& options, std::shared_ptr<RetentionPolicies> policies)
-      : options_(options), policies_(std::move(policies)) {
-    if (options_.latest_cache_bytes > 0 && !options_.read_only)
-      cache_ = std::make_unique<LatestRowCache>(options_.latest_cache_bytes);
-    if (options_.sequence_cache_bytes > 0 && !options_.read_only)
-      sequence_cache_ = std::make_unique<LatestRowCache>(options_.sequence_cache_bytes);
-    if (options_.cache_writes && !options_.read_only) run_ = std::make_unique<WrittenStateRun>(kWrittenRunBudget);
-  }
-
-  ~RocksOnlineStore() override {
-    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
-    if (db_) db_->Close();
-  }
-
-  Status Open(const rocksdb::DBOptions& db_options, const std::vector<rocksdb::ColumnFamilyDescriptor>& cfs) {
-    rocksdb::DB* db = nullptr;
-    rocksdb::Status s = options_.read_only
-                            ? rocksdb::DB::OpenForReadOnly(db_options, options_.path, cfs, &handles_, &db)
-                            : rocksdb::DB::Open(db_options, options_.path, cfs, &handles_, &db);
-    if (!s.ok()) {
-      std::error_code ec;
-      if (options_.read_only && !std::filesystem::exists(options_.path + "/CURRENT", ec))
-        return Status::NotFound("online store " + options_.path +
-                                " does not exist (moved or deleted?): restore it from a backup with `strata restore --from DIR`");
-      if (s.IsIOError() && s.ToString().find("lock") != std::string::npos)
-        return Status::IOError("online store " + options_.path +
-                               " is open for writing by another process (`strata serve`, `strata stream`, `strata "
-                               "ingest` or a Python Store); wait for it to finish or stop it (while `strata serve` "
-                               "runs, write through its Push API; reads can open the repository read-only)");
-      return FromRocks(s, "opening online store " + options_.path);
-    }
-    db_.reset(db);
-    default_ = handles_[0];
-    latest_ = handles_[1];
-    history_ = handles_[2];
-    sequence_ = handles_[3];
-    return Status::OK();
-  }
-
-  Status Write(std::span<const OnlineWrite> writes, uint64_t last_write_seq,
-               std::span<const MetadataEntry> metadata) override;
-  Result<std::optional<std::string>> ReadMetadata(const std::string& key) override;
-  Result<std::vector<MetadataEntry>> ScanMetadata(const std::string& prefix) override;
-  Status DeleteMetadata(std::span<const std::string> keys) override;
-  Result<uint64_t> LastWriteSeq() override;
-  Status ReadInto(const ReadSpec& spec, std::span<const std::string> entity_keys, ReadColumns* out) override;
-  void SetGroups(const std::vector<FeatureGroupDef>& groups) override;
-  Status Compact() override;
-  Status Checkpoint(const std::string& dir) override;
-  Result<OnlineStoreStats> Stats() override;
-  OnlineStoreGauges Gauges() override;
-
- private:
-  // Reads the stored state of every key (in key order, one state each).
-  Status LoadStates(std::span<const std::string* const> keys, std::span<KeyState> states);
-  // Calls found(i, value) for each of the sorted `keys` stored in the latest column family, in
-  // one iterator pass; for many keys (a bulk write's) instead of point lookups.
-  template <typename Fn>
-  Status ScanLatest(std::span<const std::string_view> keys, Fn&& found);
-  // The groups among the sorted `keys` that hold no latest row.
-  std::set<uint32_t> EmptyGroups(std::span<const std::string_view> keys);
-  // `arena` keeps the stored history rows it reads (the state's entries point into it).
-  Status InsertLate(std::unique_ptr<rocksdb::Iterator>* history, const std::string& prefix, const OnlineWrite& w,
-                    KeyState* state, std::deque<std::string>* arena);
-  // Without a snapshot in `ro`, returns with *needs_snapshot set (and nothing appended) when a
-  // key's answer lies in history: latest and history must then be read from one snapshot.
-  // With `use_cache`, may instead return with *retry_uncached set (nothing appended) when a write
-  // committed during the lookups.
-  Status ReadTable(const ReadSpec& spec, std::span<const std::string> keys, const rocksdb::ReadOptions& ro,
-                   std::vector<FeatureColumnBuilder>* columns, bool* needs_snapshot, bool use_cache = false,
-                   bool* retry_uncached = nullptr);
-  // Retries uncached (with use_cache false) when *retry_uncached comes back set.
-  Status ReadSequence(const ReadSpec& spec, std::span<const std::string> keys, const rocksdb::ReadOptions& ro,
-                      std::vector<FeatureColumnBuilder>* columns, bool use_cache = false, bool* retry_uncached = nullptr);
-  // The stored values of the keys: `values[i]` when `exists[i]`, pointing into `arena` (copied
-  // from the latest-value cache; only the first prefix(value) bytes with a `prefix`) or `pinned`.
-  struct StoredValues {
-    std::vector<std::string_view> values;
-    std::vector<uint8_t> exists;
-    std::string arena;
-    std::vector<rocksdb::PinnableSlice> pinned;
-    bool retry_uncached = false;  // a write committed during the lookups: nothing here may be used
-  };
-  // From `cache` with `use_cache` (and no snapshot in `ro`), the rest with one MultiGet of `cf`,
-  // whose values are then cached. `what` names the read in errors.
-  Status LookupValues(const KeyBatch& full, rocksdb::ColumnFamilyHandle* cf, LatestRowCache* cache, const rocksdb::ReadOptions& ro,
-                      bool use_cache, const LatestRowCache::PrefixFn& prefix, const std::string& what, StoredValues* out);
-
-  RocksOnlineOptions options_;
-  std::shared_ptr<RetentionPolicies> policies_;
-  std::unique_ptr<rocksdb::DB> db_;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
-  rocksdb::ColumnFamilyHandle* default_ = nullptr;
-  rocksdb::ColumnFamilyHandle* latest_ = nullptr;
-  rocksdb::ColumnFamilyHandle* history_ = nullptr;
-  rocksdb::ColumnFamilyHandle* sequence_ = nullptr;
-  std::mutex write_mu_;  // one writer at a time: writes read-modify-write the latest state
-  std::unique_ptr<LatestRowCache> cache_;           // table groups' latest rows; null: disabled (or a read-only open)
-  std::unique_ptr<LatestRowCache> sequence_cache_;  // sequence groups' values; likewise
-  std::unique_ptr<WrittenStateRun> run_;   // write-only processes: what bulk writes wrote
-};
+namespace rocks_store {
 
 Status RocksOnlineStore::LoadStates(std::span<const std::string* const> keys, std::span<KeyState> states) {
   // The table groups' latest rows: from the latest-row cache (which holds committed values
@@ -498,217 +363,6 @@ Result<uint64_t> RocksOnlineStore::LastWriteSeq() {
 }
 
 
-Status RocksOnlineStore::LookupValues(const KeyBatch& full, rocksdb::ColumnFamilyHandle* cf, LatestRowCache* cache,
-                                      const rocksdb::ReadOptions& ro, bool use_cache, const LatestRowCache::PrefixFn& prefix, const std::string& what,
-                                      StoredValues* out) {
-  const size_t n = full.size();
-  out->values.assign(n, {});
-  out->exists.assign(n, 0);
-  uint64_t epoch = 0;
-  use_cache = use_cache && cache && !ro.snapshot && LatestRowCache::Stable(epoch = cache->epoch());
-  std::vector<rocksdb::Slice> miss_keys;
-  std::vector<size_t> miss_index;
-  if (use_cache) {
-    std::vector<std::pair<uint32_t, uint32_t>> spans(n);
-    out->arena.reserve(n * 256);
-    std::vector<std::string_view> views(n);
-    for (size_t i = 0; i < n; ++i) views[i] = full[i];
-    cache->LookupBatch(views, &out->arena, &spans, &out->exists, prefix);
-    for (size_t i = 0; i < n; ++i) {
-      if (out->exists[i]) {
-        out->values[i] = std::string_view(out->arena).substr(spans[i].first, spans[i].second);
-      } else {
-        miss_keys.push_back(full.data()[i]);
-        miss_index.push_back(i);
-      }
-    }
-  } else {
-    miss_keys.assign(full.data(), full.data() + n);
-    miss_index.resize(n);
-    for (size_t i = 0; i < n; ++i) miss_index[i] = i;
-  }
-  const size_t m = miss_keys.size();
-  out->pinned = std::vector<rocksdb::PinnableSlice>(m);
-  std::vector<rocksdb::Status> statuses(m);
-  if (m > 0) db_->MultiGet(ro, cf, m, miss_keys.data(), out->pinned.data(), statuses.data());
-  for (size_t j = 0; j < m; ++j) {
-    if (statuses[j].IsNotFound()) continue;
-    STRATA_RETURN_NOT_OK(FromRocks(statuses[j], what));
-    const size_t i = miss_index[j];
-    out->values[i] = {out->pinned[j].data(), out->pinned[j].size()};
-    out->exists[i] = 1;
-    if (use_cache) cache->Insert(full[i], out->values[i], epoch);
-  }
-  // A write committed meanwhile: the values may mix states before and after it.
-  out->retry_uncached = use_cache && cache->epoch() != epoch;
-  return Status::OK();
-}
-
-Status RocksOnlineStore::ReadTable(const ReadSpec& spec, std::span<const std::string> keys,
-                                   const rocksdb::ReadOptions& ro, std::vector<FeatureColumnBuilder>* columns,
-                                   bool* needs_snapshot, bool use_cache, bool* retry_uncached) {
-  const FeatureGroupDef& g = *spec.group;
-  const int64_t lifetime = g.Lifetime().value_or(0);
-  const size_t n = keys.size();
-  const KeyBatch full(g.id, keys);
-  // Each key's stored latest value: from the latest-row cache, or one MultiGet of the others.
-  StoredValues stored;
-  STRATA_RETURN_NOT_OK(LookupValues(full, latest_, cache_.get(), ro, use_cache, nullptr, "reading group " + g.name, &stored));
-  if (stored.retry_uncached) {
-    *retry_uncached = true;
-    return Status::OK();
-  }
-  const std::vector<std::string_view>& found = stored.values;
-  const std::vector<uint8_t>& exists = stored.exists;
-  if (!ro.snapshot) {
-    for (size_t i = 0; i < n; ++i) {
-      L::LatestRow latest;
-      if (exists[i] && L::DecodeLatest(found[i], &latest) && latest.event_time > spec.as_of) {
-        *needs_snapshot = true;
-        return Status::OK();
-      }
-    }
-  }
-
-  RowProjector projector(spec.features);
-  std::unique_ptr<rocksdb::Iterator> history;  // opened on the first as-of read that needs it
-  std::vector<RowInfo>* info = spec.row_info;
-  if (info) info->assign(n, RowInfo{});
-  auto append_nulls = [&] {
-    for (auto& c : *columns) c.AppendNull();
-  };
-  for (size_t i = 0; i < n; ++i) {
-    if (!exists[i]) {
-      append_nulls();
-      continue;
-    }
-    L::LatestRow latest;
-    if (!L::DecodeLatest(found[i], &latest))
-      return Status::Corruption("online store: malformed row of group " + g.name);
-    int64_t event_time = latest.event_time;
-    std::string_view row = latest.row;
-    if (latest.event_time > spec.as_of) {  // the latest row is in the future of as_of: look back in history
-      if (!history) history.reset(db_->NewIterator(ro, history_));
-      history->Seek(L::TimedKey(full[i], spec.as_of, UINT64_MAX));
-      if (!history->Valid() || !StartsWith(history->key(), full[i])) {
-        STRATA_RETURN_NOT_OK(FromRocks(history->status(), "reading history of group " + g.name));
-        append_nulls();
-        continue;
-      }
-      int64_t superseded_at;
-      event_time = L::TimedKeyEventTime({history->key().data(), history->key().size()});
-      if (!L::DecodeHistory({history->value().data(), history->value().size()}, &superseded_at, &row))
-        return Status::Corruption("online store: malformed history row of group " + g.name);
-    }
-    if (!L::VisibleAt(event_time, lifetime, spec.as_of)) {
-      if (info) (*info)[i] = {RowState::kExpired, event_time};
-      append_nulls();
-      continue;
-    }
-    if (info) (*info)[i] = {RowState::kPresent, event_time};
-    projector.Project<false>(row, columns);
-  }
-  return Status::OK();
-}
-
-Status RocksOnlineStore::ReadSequence(const ReadSpec& spec, std::span<const std::string> keys,
-                                      const rocksdb::ReadOptions& ro, std::vector<FeatureColumnBuilder>* columns,
-                                      bool use_cache, bool* retry_uncached) {
-  const FeatureGroupDef& g = *spec.group;
-  const int64_t lifetime = g.Lifetime().value_or(0);
-  const int32_t limit = SequenceLimit(spec);
-  const size_t n = keys.size();
-  const KeyBatch full(g.id, keys);
-  // A cached sequence holds up to max_length events: only those up to the limit-th visible
-  // one are copied out (a malformed value whole, for the decoding below to report).
-  auto newest = [&](std::string_view value) -> size_t {
-    L::SequenceReader reader(value);
-    L::SequenceEvent e;
-    int32_t taken = 0;
-    while (reader.Next(&e))
-      if (e.event_time <= spec.as_of && ++taken >= limit) break;
-    return reader.corrupt() ? value.size() : value.size() - reader.remaining();
-  };
-  StoredValues stored;
-  STRATA_RETURN_NOT_OK(LookupValues(full, sequence_, sequence_cache_.get(), ro, use_cache, newest, "reading sequence group " + g.name, &stored));
-  if (stored.retry_uncached) {
-    *retry_uncached = true;
-    return Status::OK();
-  }
-  const std::vector<std::string_view>& values = stored.values;
-  RowProjector projector(spec.features);
-  std::vector<RowInfo>* info = spec.row_info;
-  if (info) info->assign(n, RowInfo{});
-  // The values lie at random in the caches' memory, and reading their newest events was mostly
-  // waiting for it: the next key's newest events are loaded while this key's are decoded. How
-  // many bytes they take is learnt from the keys read so far (first guess: 64 per event).
-  size_t read_bytes = 0, read_events = 0;
-  auto prefetch = [&](size_t j) {
-    if (j >= n) return;
-    const size_t per_event = read_events ? read_bytes / read_events + 1 : 64;
-    const size_t len = std::min(values[j].size(), per_event * static_cast<size_t>(limit) + 64);
-    for (size_t off = 0; off < len; off += 64) __builtin_prefetch(values[j].data() + off);
-  };
-  constexpr size_t kAhead = 2;
-  for (size_t j = 0; j < kAhead; ++j) prefetch(j);
-  for (size_t i = 0; i < n; ++i) {
-    prefetch(i + kAhead);
-    L::SequenceReader reader({values[i].data(), values[i].size()});
-    L::SequenceEvent e;
-    bool have = false;
-    while ((have = reader.Next(&e)) && e.event_time > spec.as_of) {
-    }  // skip events in the future of as_of
-    if (!have || !L::VisibleAt(e.event_time, lifetime, spec.as_of)) {  // rule 5: null, not an empty list
-      if (info && have) (*info)[i] = {RowState::kExpired, e.event_time};
-      for (auto& c : *columns) c.AppendNull();
-    } else {
-      if (info) (*info)[i] = {RowState::kPresent, e.event_time};
-      for (auto& c : *columns) c.StartList();
-      // Events come newest first; once one is expired, all older ones are too.
-      int32_t taken = 0;
-      do {
-        projector.Project<true>(e.row, columns);
-      } while (++taken < limit && reader.Next(&e) && L::VisibleAt(e.event_time, lifetime, spec.as_of));
-      read_bytes += values[i].size() - reader.remaining();
-      read_events += static_cast<size_t>(taken);
-    }
-    if (reader.corrupt()) return Status::Corruption("online store: malformed sequence of group " + g.name);
-  }
-  return Status::OK();
-}
-
-Status RocksOnlineStore::ReadInto(const ReadSpec& spec, std::span<const std::string> entity_keys, ReadColumns* out) {
-  const FeatureGroupDef& g = *spec.group;
-  int64_t window_start;
-  if (__builtin_sub_overflow(spec.now, g.history, &window_start)) window_start = INT64_MIN;
-  if (spec.as_of < window_start)
-    return Status::InvalidArgument("as-of time " + FormatTimestamp(spec.as_of) + " is older than the online history of group " +
-                                   g.name + " (" + FormatDuration(g.history) +
-                                   "); raise `history` in strata.yaml or read the offline store");
-  const bool is_sequence = g.kind == GroupKind::kSequence;
-  const auto rows = static_cast<int64_t>(entity_keys.size());
-  std::vector<FeatureColumnBuilder>& columns = out->Prepare(spec.features, is_sequence, rows, is_sequence ? rows * SequenceLimit(spec) : 0);
-  // A request sees a concurrent write batch entirely or not at all: one MultiGet reads at one
-  // sequence number; a read that also needs history takes an explicit snapshot for both.
-  rocksdb::ReadOptions ro;
-  if (is_sequence) {
-    bool retry_uncached = false;
-    STRATA_RETURN_NOT_OK(ReadSequence(spec, entity_keys, ro, &columns, true, &retry_uncached));
-    if (retry_uncached) STRATA_RETURN_NOT_OK(ReadSequence(spec, entity_keys, ro, &columns));
-  } else {
-    bool needs_snapshot = false, retry_uncached = false;
-    STRATA_RETURN_NOT_OK(ReadTable(spec, entity_keys, ro, &columns, &needs_snapshot, true, &retry_uncached));
-    if (retry_uncached) STRATA_RETURN_NOT_OK(ReadTable(spec, entity_keys, ro, &columns, &needs_snapshot));
-    if (needs_snapshot) {
-      ro.snapshot = db_->GetSnapshot();
-      Status st = ReadTable(spec, entity_keys, ro, &columns, &needs_snapshot);
-      db_->ReleaseSnapshot(ro.snapshot);
-      STRATA_RETURN_NOT_OK(st);
-    }
-  }
-  return Status::OK();
-}
-
 void RocksOnlineStore::SetGroups(const std::vector<FeatureGroupDef>& groups) {
   auto map = std::make_shared<RetentionMap>();
   for (const auto& g : groups) (*map)[g.id] = RetentionOf(g);
@@ -767,7 +421,9 @@ OnlineStoreGauges RocksOnlineStore::Gauges() {
   return g;
 }
 
-}  // namespace
+}  // namespace rocks_store
+
+using rocks_store::RocksOnlineStore;
 
 Result<std::unique_ptr<OnlineStore>> OpenRocksOnlineStore(const RocksOnlineOptions& options) {
   InitArrowSingletons();
@@ -828,9 +484,9 @@ Result<std::unique_ptr<OnlineStore>> OpenRocksOnlineStore(const RocksOnlineOptio
   };
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
-      {L::kLatestCf, cf_options(ColumnFamilyRole::kLatest, true)},
-      {L::kHistoryCf, cf_options(ColumnFamilyRole::kHistory, false)},
-      {L::kSequenceCf, cf_options(ColumnFamilyRole::kSequence, true)},
+      {rocks_layout::kLatestCf, cf_options(ColumnFamilyRole::kLatest, true)},
+      {rocks_layout::kHistoryCf, cf_options(ColumnFamilyRole::kHistory, false)},
+      {rocks_layout::kSequenceCf, cf_options(ColumnFamilyRole::kSequence, true)},
   };
   auto store = std::make_unique<RocksOnlineStore>(options, policies);
   STRATA_RETURN_NOT_OK(store->Open(db_options, cfs));
