@@ -478,40 +478,13 @@ TEST(OnlineConcurrencyTest, ReadersNeverSeeAHalfAppliedBatch) {
   auto repo = MakeRepo(dir, "online: {backend: rocksdb, path: .strata/online, sync: false}\n"
                             "entities:\n  user: {key: user_id}\nfeature_groups:\n  g:\n    entity: user\n    features: {v: int64}\n");
   const auto& g = **repo->FindGroup("g");
-  constexpr int kKeys = 500;
-  std::vector<Value> keys;
-  for (int64_t i = 0; i < kKeys; ++i) keys.push_back(i);
-  const int64_t base = NowMicros() - 3600 * kSec;
-  std::atomic<bool> done{false};
-  std::atomic<int> torn{0}, reads{0};
-  auto reader = [&] {
-    while (!done.load()) {
-      auto cols = repo->Read(g, keys, {&g.features[0]});
-      if (!cols.ok()) {
-        ++torn;
-        continue;
-      }
-      const auto& a = *(*cols)[0];
-      const Value first = Cell(a, 0);
-      for (int i = 1; i < kKeys; ++i)
-        if (Cell(a, i) != first) {
-          ++torn;
-          break;
-        }
-      ++reads;
-    }
-  };
-  std::thread r1(reader), r2(reader);
-  for (int64_t b = 0; b < 200; ++b) {
-    std::vector<FeatureRow> rows;
-    for (int64_t i = 0; i < kKeys; ++i) rows.push_back(Row(i, base + b, {b}));
-    ASSERT_TRUE(repo->Write(g, rows).ok());
-  }
-  done = true;
-  r1.join();
-  r2.join();
-  EXPECT_EQ(torn.load(), 0);
-  EXPECT_GT(reads.load(), 0);
+  testing::ExpectNoTornReads(*repo, g, 500, 200, [&](const std::vector<Value>& keys) -> std::optional<std::vector<Value>> {
+    auto cols = repo->Read(g, keys, {&g.features[0]});
+    if (!cols.ok()) return std::nullopt;
+    std::vector<Value> out;
+    for (int64_t i = 0; i < (*cols)[0]->length(); ++i) out.push_back(Cell(*(*cols)[0], i));
+    return out;
+  });
 }
 
 }  // namespace

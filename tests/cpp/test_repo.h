@@ -5,12 +5,17 @@
 
 #include <arrow/api.h>
 
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "strata/core/time.h"
 #include "strata/ingest/file_ingestor.h"
@@ -93,6 +98,38 @@ inline std::optional<std::vector<Value>> ListCell(const arrow::Array& a, int64_t
   std::vector<Value> out;
   for (int64_t k = l.value_offset(i); k < l.value_offset(i + 1); ++k) out.push_back(Cell(*l.values(), k));
   return out;
+}
+
+// One writer writes `batches` batches, each setting every key 0..keys-1 of group `g` (one int64
+// feature) to the batch number, while two readers read all keys with `read` (each key's value,
+// or nullopt when the read failed): no read may see two values, i.e. half of a batch.
+inline void ExpectNoTornReads(FeatureRepository& repo, const FeatureGroupDef& g, int keys, int batches,
+                              const std::function<std::optional<std::vector<Value>>(const std::vector<Value>&)>& read) {
+  std::vector<Value> all;
+  for (int64_t i = 0; i < keys; ++i) all.push_back(i);
+  const int64_t base = NowMicros() - 3600 * kMicrosPerSecond;
+  std::atomic<bool> done{false};
+  std::atomic<int> torn{0}, reads{0};
+  auto reader = [&] {
+    while (!done.load()) {
+      auto values = read(all);
+      if (!values || values->size() != all.size() ||
+          std::any_of(values->begin(), values->end(), [&](const Value& v) { return v != (*values)[0]; }))
+        ++torn;
+      ++reads;
+    }
+  };
+  std::thread r1(reader), r2(reader);
+  for (int64_t b = 0; b < batches; ++b) {
+    std::vector<FeatureRow> rows;
+    for (int64_t i = 0; i < keys; ++i) rows.push_back(Row(i, base + b, {b}));
+    EXPECT_TRUE(repo.Write(g, rows).ok());
+  }
+  done = true;
+  r1.join();
+  r2.join();
+  EXPECT_EQ(torn.load(), 0);
+  EXPECT_GT(reads.load(), 0);
 }
 
 }  // namespace strata::testing
