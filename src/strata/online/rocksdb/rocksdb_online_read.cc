@@ -20,7 +20,8 @@ int32_t SequenceLimit(const ReadSpec& spec) {
 }  // namespace
 
 Status RocksOnlineStore::LookupValues(const KeyBatch& full, rocksdb::ColumnFamilyHandle* cf, LatestRowCache* cache,
-                                      const rocksdb::ReadOptions& ro, bool use_cache, const LatestRowCache::PrefixFn& prefix, const std::string& what,
+                                      const rocksdb::ReadOptions& ro, bool use_cache,
+                                      const LatestRowCache::PrefixFn& prefix, const std::string& what,
                                       StoredValues* out) {
   const size_t n = full.size();
   out->values.assign(n, {});
@@ -151,7 +152,8 @@ Status RocksOnlineStore::ReadSequence(const ReadSpec& spec, std::span<const std:
     return reader.corrupt() ? value.size() : value.size() - reader.remaining();
   };
   StoredValues stored;
-  STRATA_RETURN_NOT_OK(LookupValues(full, sequence_, sequence_cache_.get(), ro, use_cache, newest, "reading sequence group " + g.name, &stored));
+  STRATA_RETURN_NOT_OK(
+      LookupValues(full, sequence_, sequence_cache_.get(), ro, use_cache, newest, "reading sequence group " + g.name, &stored));
   if (stored.retry_uncached) {
     *retry_uncached = true;
     return Status::OK();
@@ -208,7 +210,8 @@ Status RocksOnlineStore::ReadInto(const ReadSpec& spec, std::span<const std::str
                                    "); raise `history` in strata.yaml or read the offline store");
   const bool is_sequence = g.kind == GroupKind::kSequence;
   const auto rows = static_cast<int64_t>(entity_keys.size());
-  std::vector<FeatureColumnBuilder>& columns = out->Prepare(spec.features, is_sequence, rows, is_sequence ? rows * SequenceLimit(spec) : 0);
+  std::vector<FeatureColumnBuilder>& columns =
+      out->Prepare(spec.features, is_sequence, rows, is_sequence ? rows * SequenceLimit(spec) : 0);
   // A request sees a concurrent write batch entirely or not at all: one MultiGet reads at one
   // sequence number; a read that also needs history takes an explicit snapshot for both.
   rocksdb::ReadOptions ro;
