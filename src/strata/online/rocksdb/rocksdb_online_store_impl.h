@@ -138,7 +138,8 @@ class RocksOnlineStore final : public OnlineStore {
   // From `cache` with `use_cache` (and no snapshot in `ro`), the rest with one MultiGet of `cf`,
   // whose values are then cached. `what` names the read in errors.
   Status LookupValues(const KeyBatch& full, rocksdb::ColumnFamilyHandle* cf, LatestRowCache* cache,
-                      const rocksdb::ReadOptions& ro, bool use_cache, const LatestRowCache::PrefixFn& prefix, const std::string& what, StoredValues* out);
+                      const rocksdb::ReadOptions& ro, bool use_cache, const LatestRowCache::PrefixFn& prefix,
+                      const std::string& what, StoredValues* out);
 
   RocksOnlineOptions options_;
   std::shared_ptr<RetentionPolicies> policies_;
