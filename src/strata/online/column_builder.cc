@@ -108,13 +108,16 @@ void FeatureColumnBuilder::AppendValue(arrow::ArrayBuilder* b, const FieldRef& f
       }
       if (f.tag == WireTag::kVecF16 && in.size() == dim * 2) {
         (void)fb->Append();
-        for (size_t i = 0; i < dim; ++i) (void)vb->Append(HalfToFloat(LoadLE<uint16_t>(p + 2 * i)));
+        // Reserved once, then unchecked appends: a served request dequantizes every element.
+        if (!vb->Reserve(static_cast<int64_t>(dim)).ok()) return;
+        for (size_t i = 0; i < dim; ++i) vb->UnsafeAppend(HalfToFloat(LoadLE<uint16_t>(p + 2 * i)));
         return;
       }
       if (f.tag == WireTag::kVecI8 && in.size() == dim + 4) {
         (void)fb->Append();
         const float scale = LoadLE<float>(p);
-        for (size_t i = 0; i < dim; ++i) (void)vb->Append(DequantizeInt8(static_cast<int8_t>(p[4 + i]), scale));
+        if (!vb->Reserve(static_cast<int64_t>(dim)).ok()) return;
+        for (size_t i = 0; i < dim; ++i) vb->UnsafeAppend(DequantizeInt8(static_cast<int8_t>(p[4 + i]), scale));
         return;
       }
       break;
