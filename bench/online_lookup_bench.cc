@@ -427,7 +427,8 @@ int main(int argc, char** argv) {
           sink += redis.Drain(batch);
         }));
       }
-      table.push_back({fmt::format("sequence newest {}, {} key(s)", n, batch), MedianStats(s_runs), {}, MedianStats(d_runs), false});
+      table.push_back(
+          {fmt::format("sequence newest {}, {} key(s)", n, batch), MedianStats(s_runs), {}, MedianStats(d_runs), false, {}});
     }
   }
   for (const auto& r : table) {
