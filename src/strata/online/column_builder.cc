@@ -137,8 +137,6 @@ Result<std::shared_ptr<arrow::Array>> FeatureColumnBuilder::Build(bool copy) {
   return out;
 }
 
-Result<std::shared_ptr<arrow::Array>> FeatureColumnBuilder::Copy() { return Build(true); }
-
 void FeatureColumnBuilder::Clear() {
   if (!scalar_) {
     builder_->Reset();

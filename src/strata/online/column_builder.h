@@ -57,7 +57,7 @@ class FeatureColumnBuilder {
   Result<std::shared_ptr<arrow::Array>> Finish() { return Build(false); }
   // The column as an Arrow array, copied: the builder keeps its values (list, vector and
   // list-typed features, built by Arrow builders, are finished once and shared instead).
-  Result<std::shared_ptr<arrow::Array>> Copy();
+  Result<std::shared_ptr<arrow::Array>> Copy() { return Build(true); }
   // Empties the column for a new read, keeping its buffers' capacity.
   void Clear();
 

@@ -29,7 +29,7 @@ class ScalarColumnWriter {
   // passes Arrow's 2 GiB limit for one array.
   Result<std::shared_ptr<arrow::Array>> Finish() { return Build(false); }
   // The column as a new array, copied: the writer keeps its values.
-  Result<std::shared_ptr<arrow::Array>> Copy() const { return const_cast<ScalarColumnWriter*>(this)->Build(true); }
+  Result<std::shared_ptr<arrow::Array>> Copy() { return Build(true); }
   // Empties the column for a new read, keeping its buffers' capacity.
   void Clear();
 
