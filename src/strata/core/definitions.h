@@ -58,6 +58,9 @@ struct OnlineConfig {
   int64_t row_cache_mb = 256;    // hot rows, in front of the block cache; 0 disables it
   int64_t latest_cache_mb = 256; // latest rows of table groups, in front of RocksDB (serving); 0 disables it
   int64_t sequence_cache_mb = 256; // values of sequence groups, likewise
+  // Writes of this many rows or more from processes that only write (ingest, stream) go into
+  // RocksDB as SST files, ingested in one step; 0: always through the log and memtables.
+  int64_t bulk_load_rows = 100'000;
   bool operator==(const OnlineConfig&) const = default;
 };
 

@@ -16,7 +16,8 @@ std::string DefinitionToJson(const RepoDefinition& repo) {
                  {"block_cache_mb", repo.online.block_cache_mb},
                  {"row_cache_mb", repo.online.row_cache_mb},
                  {"latest_cache_mb", repo.online.latest_cache_mb},
-                 {"sequence_cache_mb", repo.online.sequence_cache_mb}};
+                 {"sequence_cache_mb", repo.online.sequence_cache_mb},
+                 {"bulk_load_rows", repo.online.bulk_load_rows}};
   j["offline"] = {{"warehouse", repo.offline.warehouse},
                   {"catalog", repo.offline.catalog},
                   {"commit_rows", repo.offline.commit_rows}};
@@ -54,6 +55,7 @@ Result<RepoDefinition> DefinitionFromJson(const std::string& text) {
     repo.online.row_cache_mb = j.at("online").value("row_cache_mb", int64_t{256});
     repo.online.latest_cache_mb = j.at("online").value("latest_cache_mb", int64_t{256});
     repo.online.sequence_cache_mb = j.at("online").value("sequence_cache_mb", int64_t{256});
+    repo.online.bulk_load_rows = j.at("online").value("bulk_load_rows", int64_t{100'000});
     repo.offline.warehouse = j.at("offline").at("warehouse").get<std::string>();
     repo.offline.catalog = j.at("offline").value("catalog", std::string(".strata/catalog.db"));
     repo.offline.commit_rows = j.at("offline").value("commit_rows", int64_t{1'000'000});

@@ -170,8 +170,8 @@ Result<RepoDefinition> ParseRepoYaml(const std::string& text, const std::string&
     if (!root["project"]) return ctx.Error(root, "project", "missing key 'project'");
     STRATA_ASSIGN_OR_RETURN(repo.project, ctx.String(root["project"], "project"));
     if (const YAML::Node online = root["online"]) {
-      if (!online.IsMap()) return ctx.Error(online, "online", "expected a mapping {backend, path, sync, block_cache_mb, row_cache_mb, latest_cache_mb, sequence_cache_mb}");
-      STRATA_RETURN_NOT_OK(ctx.CheckKeys(online, "online", {"backend", "path", "sync", "block_cache_mb", "row_cache_mb", "latest_cache_mb", "sequence_cache_mb"}));
+      if (!online.IsMap()) return ctx.Error(online, "online", "expected a mapping {backend, path, sync, block_cache_mb, row_cache_mb, latest_cache_mb, sequence_cache_mb, bulk_load_rows}");
+      STRATA_RETURN_NOT_OK(ctx.CheckKeys(online, "online", {"backend", "path", "sync", "block_cache_mb", "row_cache_mb", "latest_cache_mb", "sequence_cache_mb", "bulk_load_rows"}));
       for (auto [key, target] : {std::pair{"block_cache_mb", &repo.online.block_cache_mb}, std::pair{"row_cache_mb", &repo.online.row_cache_mb},
                                  std::pair{"latest_cache_mb", &repo.online.latest_cache_mb},
                                  std::pair{"sequence_cache_mb", &repo.online.sequence_cache_mb}}) {
@@ -183,6 +183,16 @@ Result<RepoDefinition> ParseRepoYaml(const std::string& text, const std::string&
         }
         if (mb < 0 || mb > (1 << 20)) return ctx.Error(online[key], std::string("online.") + key, "expected a size in MiB (0..1048576)");
         *target = mb;
+      }
+      if (online["bulk_load_rows"]) {
+        int64_t rows = -1;
+        try {
+          rows = online["bulk_load_rows"].as<int64_t>();
+        } catch (const YAML::Exception&) {
+        }
+        if (rows < 0 || rows > 1'000'000'000)
+          return ctx.Error(online["bulk_load_rows"], "online.bulk_load_rows", "expected a number of rows (0..1000000000; 0 never bulk-loads)");
+        repo.online.bulk_load_rows = rows;
       }
       if (online["backend"]) {
         STRATA_ASSIGN_OR_RETURN(repo.online.backend, ctx.String(online["backend"], "online.backend"));
@@ -278,7 +288,8 @@ std::string RepoYamlTemplate(const std::string& project, bool example) {
       "# Online store (inference state). backend: rocksdb (embedded). Paths are relative to this file.\n"
       "# sync: fsync the write-ahead log at each acknowledged batch (default true).\n"
       "# block_cache_mb (default 512), row_cache_mb (256), latest_cache_mb (256, table rows) and\n"
-      "# sequence_cache_mb (256, sequences): memory for hot data.\n"
+      "# sequence_cache_mb (256, sequences): memory for hot data. bulk_load_rows (100000): ingest writes\n"
+      "# of this many rows go in as SST files (no log, no memtable); 0 never.\n"
       "online: {backend: rocksdb, path: .strata/online}\n"
       "\n"
       "# Offline store (training data base): one Apache Iceberg table per group under this warehouse,\n"

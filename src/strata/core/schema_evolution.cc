@@ -70,6 +70,9 @@ Result<ApplyPlan> PlanApply(const RepoDefinition* registered, const RepoDefiniti
     if (a.sequence_cache_mb != b.sequence_cache_mb)
       changes.push_back("change online.sequence_cache_mb: " + std::to_string(a.sequence_cache_mb) + " -> " +
                         std::to_string(b.sequence_cache_mb));
+    if (a.bulk_load_rows != b.bulk_load_rows)
+      changes.push_back("change online.bulk_load_rows: " + std::to_string(a.bulk_load_rows) + " -> " +
+                        std::to_string(b.bulk_load_rows));
     if (a.row_cache_mb != b.row_cache_mb)
       changes.push_back("change online.row_cache_mb: " + std::to_string(a.row_cache_mb) + " -> " + std::to_string(b.row_cache_mb));
   }

@@ -44,6 +44,7 @@ Result<std::unique_ptr<OnlineStore>> OpenOnline(const std::string& dir, const Re
   o.block_cache_bytes = static_cast<size_t>(def.online.block_cache_mb) << 20;
   o.row_cache_bytes = write_only ? 0 : static_cast<size_t>(def.online.row_cache_mb) << 20;
   o.cache_writes = write_only;
+  o.bulk_load_rows = write_only ? static_cast<size_t>(def.online.bulk_load_rows) : 0;
   o.latest_cache_bytes = static_cast<size_t>(def.online.latest_cache_mb) << 20;
   // A process that only writes never reads a sequence back.
   o.sequence_cache_bytes = write_only ? 0 : static_cast<size_t>(def.online.sequence_cache_mb) << 20;

@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <array>
 #include <deque>
+#include <map>
+#include <optional>
 #include <filesystem>
 #include <mutex>
 #include <numeric>
@@ -27,6 +29,7 @@
 #include "strata/online/rocksdb/sequence_merge.h"
 #include "strata/online/rocksdb/key_batch.h"
 #include "strata/online/rocksdb/key_write_state.h"
+#include "strata/online/rocksdb/sst_bulk_load.h"
 #include "strata/online/rocksdb/storage_layout.h"
 #include "strata/online/rocksdb/written_state_run.h"
 
@@ -255,12 +258,26 @@ Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t las
   std::vector<KeyState> states(keys.size());
   for (uint32_t i : order) states[state_of[i]].group = writes[i].group;
   STRATA_RETURN_NOT_OK(LoadStates(keys, states));
-  // Sized once for what the batch will hold (each write's key and row with its value header;
-  // history rows may add some): grown by doubling, a 1M-row batch's ~150 MB were copied at
-  // every doubling into freshly faulted pages.
-  size_t batch_bytes = 64;
-  for (const auto& w : writes) batch_bytes += w.entity_key.size() + w.row.size() + 40;
-  rocksdb::WriteBatch batch(std::min(batch_bytes, size_t{1} << 30));
+  // A large write of a write-only process becomes SST files ingested in one step
+  // (sst_bulk_load.h); any other write, one write batch through the log and memtables.
+  const bool sst = options_.bulk_load_rows > 0 && writes.size() >= options_.bulk_load_rows;
+  std::optional<SstBulkLoad> bulk_load;
+  std::optional<rocksdb::WriteBatch> batch;
+  if (sst) {
+    bulk_load.emplace(db_.get(), options_.path + "/" + L::kBulkLoadDir);
+  } else {
+    // Sized once for what the batch will hold (each write's key and row with its value header;
+    // history rows may add some): grown by doubling, a 1M-row batch's ~150 MB were copied at
+    // every doubling into freshly faulted pages.
+    size_t batch_bytes = 64;
+    for (const auto& w : writes) batch_bytes += w.entity_key.size() + w.row.size() + 40;
+    batch.emplace(std::min(batch_bytes, size_t{1} << 30));
+  }
+  // Each column family's keys are put in increasing order, as SST files need.
+  auto put = [&](rocksdb::ColumnFamilyHandle* cf, std::string_view key, std::string_view value, const char* what) {
+    if (sst) return bulk_load->Put(cf, key, value);
+    return FromRocks(batch->Put(cf, rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size())), what);
+  };
   std::unique_ptr<rocksdb::Iterator> history;  // opened for the first late row
   std::deque<std::string> arena;                // stored history rows read for late rows
   std::string value;
@@ -303,7 +320,7 @@ Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t las
     value.clear();
     if (st.group->kind == GroupKind::kTable) {
       L::EncodeLatest(&value, st.event_time, st.write_seq, st.row);
-      STRATA_RETURN_NOT_OK(FromRocks(batch.Put(latest_, key, value), "writing online state"));
+      STRATA_RETURN_NOT_OK(put(latest_, key, value, "writing online state"));
       if (!latest_values.empty()) latest_values[k] = value;
       if (to_run) run_entries.push_back({key, value});
       // New history rows that no read inside the history window can see (a backfill's, mostly)
@@ -311,24 +328,26 @@ Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t las
       int64_t cutoff;
       if (__builtin_sub_overflow(now, st.group->history, &cutoff)) cutoff = INT64_MIN;
       const int64_t lifetime = st.group->Lifetime().value_or(0);
-      for (const auto& h : st.history) {
-        if (!h.stored && L::HistoryRowDead(h.event_time, h.superseded_at, lifetime, cutoff)) continue;
+      // Stored keys sort newest first: the key's history (oldest first) is put in reverse.
+      for (auto h = st.history.rbegin(); h != st.history.rend(); ++h) {
+        if (!h->stored && L::HistoryRowDead(h->event_time, h->superseded_at, lifetime, cutoff)) continue;
         value.clear();
-        L::EncodeHistory(&value, h.superseded_at, h.row);
-        STRATA_RETURN_NOT_OK(FromRocks(batch.Put(history_, L::TimedKey(key, h.event_time, h.write_seq), value),
-                                       "writing online history"));
+        L::EncodeHistory(&value, h->superseded_at, h->row);
+        STRATA_RETURN_NOT_OK(put(history_, L::TimedKey(key, h->event_time, h->write_seq), value, "writing online history"));
       }
       continue;
     }
     // The batch's events of this key, trimmed among themselves, as one merge operand.
     EncodeTrimmedSequence(&st.new_events, TrimAt(RetentionOf(*st.group), now), &value);
-    if (!value.empty()) STRATA_RETURN_NOT_OK(FromRocks(batch.Merge(sequence_, key, value), "writing online sequence"));
+    if (value.empty()) continue;
+    if (sst) STRATA_RETURN_NOT_OK(bulk_load->Merge(sequence_, key, value));
+    else STRATA_RETURN_NOT_OK(FromRocks(batch->Merge(sequence_, key, value), "writing online sequence"));
   }
-  STRATA_RETURN_NOT_OK(FromRocks(
-      batch.Put(default_, L::kWriteSeqKey, rocksdb::Slice(reinterpret_cast<const char*>(&last_write_seq), 8)),
-      "writing online state"));
-  for (const auto& [k, v] : metadata)
-    STRATA_RETURN_NOT_OK(FromRocks(batch.Put(default_, L::kUserMetadataPrefix + k, v), "writing online metadata"));
+  // The default column family's entries, in key order.
+  std::map<std::string, std::string_view> defaults;
+  for (const auto& [k, v] : metadata) defaults[L::kUserMetadataPrefix + k] = v;
+  defaults[L::kWriteSeqKey] = std::string_view(reinterpret_cast<const char*>(&last_write_seq), 8);
+  for (const auto& [k, v] : defaults) STRATA_RETURN_NOT_OK(put(default_, k, v, "writing online metadata"));
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   // The run holds exactly what bulk writes committed: anything else that writes latest rows
@@ -348,7 +367,7 @@ Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t las
   }
   if (cache_) cache_->BeginWrite();
   if (sequence_cache_) sequence_cache_->BeginWrite();
-  Status st = FromRocks(db_->Write(wo, &batch), "committing online write batch");
+  Status st = sst ? bulk_load->Commit() : FromRocks(db_->Write(wo, &*batch), "committing online write batch");
   // A bulk write read its states without the cache (LoadStates): its keys are dropped, not
   // stored, which would cost more than the next bulk write's pass over them.
   if (cache_) cache_->EndWrite(written, st.ok() && options_.cache_writes && !bulk);

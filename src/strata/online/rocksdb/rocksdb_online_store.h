@@ -23,6 +23,10 @@ struct RocksOnlineOptions {
   // The latest-row cache stores the rows writes commit instead of dropping them, so that the
   // next batches read their keys' state there: for processes that only write (ingest, stream).
   bool cache_writes = false;
+  // Writes of this many rows or more are loaded as SST files (sst_bulk_load.h); 0: never. For
+  // write-only processes: a reader in the same process could see one column family's part of
+  // such a write before another's.
+  size_t bulk_load_rows = 0;
 };
 
 Result<std::unique_ptr<OnlineStore>> OpenRocksOnlineStore(const RocksOnlineOptions& options);

@@ -20,6 +20,7 @@
 #include "strata/online/rocksdb/key_batch.h"
 #include "strata/online/rocksdb/key_write_state.h"
 #include "strata/online/rocksdb/latest_row_cache.h"
+#include "strata/online/rocksdb/rocks_status.h"
 #include "strata/online/rocksdb/rocksdb_online_store.h"
 #include "strata/online/rocksdb/storage_layout.h"
 #include "strata/online/rocksdb/written_state_run.h"
@@ -31,13 +32,6 @@ using rocks_write::HistoryEntry;
 using rocks_write::KeyState;
 using rocks_write::Newer;
 using rocks_layout::KeyBatch;
-
-inline Status FromRocks(const rocksdb::Status& s, const std::string& what) {
-  if (s.ok()) return Status::OK();
-  if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
-  if (s.IsInvalidArgument()) return Status::InvalidArgument(what + ": " + s.ToString());
-  return Status::IOError(what + ": " + s.ToString());
-}
 
 // From this many table keys in one write, their states are read with one iterator pass in key
 // order rather than looked up one by one (cache, MultiGet): a bulk ingest's batch touches a
@@ -84,6 +78,10 @@ class RocksOnlineStore final : public OnlineStore {
       return FromRocks(s, "opening online store " + options_.path);
     }
     db_.reset(db);
+    if (!options_.read_only) {  // a crashed bulk load's files, never ingested
+      std::error_code ec;
+      std::filesystem::remove_all(options_.path + "/" + rocks_layout::kBulkLoadDir, ec);
+    }
     default_ = handles_[0];
     latest_ = handles_[1];
     history_ = handles_[2];

@@ -23,6 +23,8 @@ inline constexpr char kHistoryCf[] = "history";
 inline constexpr char kSequenceCf[] = "sequence";
 inline constexpr char kWriteSeqKey[] = "meta/write_seq";
 inline constexpr char kUserMetadataPrefix[] = "meta/user/";  // OnlineStore::Write's metadata
+// The online store's folder for bulk-load files being written (sst_bulk_load.h).
+inline constexpr char kBulkLoadDir[] = "bulk-load";
 
 inline std::string EntityPrefix(uint32_t group_id, std::string_view entity_key) {
   std::string k;
