@@ -123,9 +123,10 @@ GroupWriter::~GroupWriter() { (void)Finish(); }
 Status GroupWriter::Finish() {
   if (!online_in_flight_.valid()) return Status::OK();
   const auto start = std::chrono::steady_clock::now();
-  Status st = online_in_flight_.get();
+  OnlineOutcome outcome = online_in_flight_.get();
   online_wait_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return st;
+  if (outcome.spare.capacity() > spare_.capacity()) spare_ = std::move(outcome.spare);
+  return outcome.status;
 }
 
 Result<uint64_t> GroupWriter::Commit(std::span<const MetadataEntry> metadata) {
@@ -149,27 +150,30 @@ Result<uint64_t> GroupWriter::Commit(std::span<const MetadataEntry> metadata) {
   // a batch still holds one range of write_seq, which the write_seq it records covers.
   for (size_t begin = 0; begin < online_.size(); begin += kOnlineBatchRows) {
     const size_t n = std::min(kOnlineBatchRows, online_.size() - begin);
-    std::vector<std::string> keys(n);
-    for (size_t i = 0; i < n; ++i) keys[i] = online_[begin + i].entity_key;
-    const std::vector<uint32_t> order = SortedOrder(keys);
-    std::vector<OnlineWrite> sorted;
-    sorted.reserve(n);
-    for (uint32_t i : order) sorted.push_back(std::move(online_[begin + i]));
-    std::move(sorted.begin(), sorted.end(), online_.begin() + static_cast<std::ptrdiff_t>(begin));
+    sort_keys_.resize(n);
+    for (size_t i = 0; i < n; ++i) sort_keys_[i] = online_[begin + i].entity_key;
+    const std::vector<uint32_t> order = SortedOrder(sort_keys_);
+    sorted_.clear();
+    sorted_.reserve(n);
+    for (uint32_t i : order) sorted_.push_back(std::move(online_[begin + i]));
+    std::move(sorted_.begin(), sorted_.end(), online_.begin() + static_cast<std::ptrdiff_t>(begin));
   }
   // Online writes stay in commit order: the previous one must be done before this one starts.
   STRATA_RETURN_NOT_OK(Finish());
   online_in_flight_ = std::async(std::launch::async, [&online = repo_.online(), writes = std::move(online_), last,
                                                       meta = std::vector<MetadataEntry>(metadata.begin(), metadata.end()),
-                                                      seconds = online_seconds_] {
+                                                      seconds = online_seconds_]() mutable {
     pthread_setname_np(pthread_self(), "strata:online");  // in top -H and profiles
     const auto start = std::chrono::steady_clock::now();
     Status st = WriteOnlineInBatches(online, writes, last, meta);
+    writes.clear();  // here, off the reading thread
     const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     seconds->store(seconds->load() + took);  // one online write at a time
-    return st;
+    return OnlineOutcome{std::move(st), std::move(writes)};
   });
+  online_ = std::move(spare_);
   online_.clear();
+  spare_ = {};
   // Later rows go into a new snapshot.
   STRATA_ASSIGN_OR_RETURN(OfflineStore * offline, repo_.offline());
   STRATA_ASSIGN_OR_RETURN(append_, offline->NewAppend(repo_.EntityOf(group_), group_));

@@ -315,6 +315,12 @@ Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t las
   std::vector<WrittenStateRun::Entry> run_entries;
   if (to_run) run_entries.reserve(table_keys);
   for (size_t k = 0; k < states.size(); ++k) {
+    // The latest rows lie wherever the writes' rows were allocated, in input order: fetch
+    // ahead (copying them into values had been a tenth of a bulk write's time, in cache misses).
+    if (k + 8 < states.size()) {
+      const std::string_view ahead = states[k + 8].row;
+      for (size_t line = 0; line < ahead.size(); line += 64) __builtin_prefetch(ahead.data() + line);
+    }
     const std::string& key = *keys[k];
     KeyState& st = states[k];
     value.clear();
