@@ -137,17 +137,25 @@ TEST_F(IngestTest, RerunsResumeAndNeverDuplicate) {
   // A first run that stops after its second batch (as a crash would).
   IngestOptions o = testing::CrashingAtCommit(64, 64, 2);
   EXPECT_THROW((void)IngestFiles(*repo_, *g_, {a}, o), std::runtime_error);
-  // The second commit was acknowledged while the third one's online write ran: both landed.
+  // The second commit was acknowledged while up to two more commits' online writes were in
+  // flight (GroupWriter's pipeline): those landed too.
   const uint64_t first_run = repo_->last_write_seq();
-  EXPECT_TRUE(first_run == 128u || first_run == 192u) << first_run;
+  EXPECT_TRUE(first_run == 128u || first_run == 192u || first_run == 256u) << first_run;
+  // The lines with "bad" among the records the committed rows were read from.
+  uint32_t bad_read = 0;
+  for (uint64_t i = 0, good = 0; good < first_run; ++i) {
+    if (i % 50 == 7) ++bad_read;
+    else ++good;
+  }
   // The rerun resumes after what was committed: every row exactly once.
   o.on_commit = nullptr;
   auto s = IngestFiles(*repo_, *g_, {a}, o);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_EQ(s->accepted, 294u - first_run);
   EXPECT_GE(s->resumed_records, first_run);
-  // Lines with "bad" (users 7, 57, 107, and 157 when the third commit landed) rejected by the first run.
-  EXPECT_EQ(s->earlier_rejected, first_run == 128u ? 3u : 4u);
+  // Lines with "bad" (users 7, 57, 107, then 157 and 207 as later commits landed) rejected by the first run.
+  EXPECT_EQ(s->earlier_rejected, bad_read);
+  EXPECT_GE(bad_read, 3u);
   EXPECT_EQ(s->rejected, 6u);
   EXPECT_EQ(s->earlier_rejected_paths.size(), 1u);
   EXPECT_EQ(repo_->last_write_seq(), 294u);

@@ -1,6 +1,7 @@
 #include "strata/ingest/file_ingestor.h"
 
 #include <chrono>
+#include <deque>
 #include <cstdio>
 #include <sys/stat.h>
 
@@ -89,15 +90,17 @@ Result<IngestSummary> IngestSources(FeatureRepository& repo, const FeatureGroupD
   // Hands the batch to the writer; every `commit_rows` rows (and at the end) commits both
   // stores with the checkpoints of the files read. Dead letters are flushed first: after a
   // crash they may repeat, but are never lost.
-  std::optional<std::pair<uint64_t, uint64_t>> unacknowledged;  // rows, last write_seq
+  std::deque<std::pair<uint64_t, uint64_t>> unacknowledged;  // commits: rows, last write_seq
+  // Commits are acknowledged once they are in both stores (their online write is done).
   auto acknowledge = [&] {
-    if (!unacknowledged) return;
-    const auto [rows, last] = *unacknowledged;
-    if (summary.first_write_seq == 0) summary.first_write_seq = last - rows + 1;
-    summary.last_write_seq = last;
-    summary.accepted += rows;
-    unacknowledged.reset();
-    if (options.on_commit) options.on_commit(summary.accepted, summary.last_write_seq);
+    while (!unacknowledged.empty() && unacknowledged.front().second <= writer->online_write_seq()) {
+      const auto [rows, last] = unacknowledged.front();
+      unacknowledged.pop_front();
+      if (summary.first_write_seq == 0) summary.first_write_seq = last - rows + 1;
+      summary.last_write_seq = last;
+      summary.accepted += rows;
+      if (options.on_commit) options.on_commit(summary.accepted, summary.last_write_seq);
+    }
   };
   auto commit = [&](bool force) -> Status {
     STRATA_RETURN_NOT_OK(writer->Append(batch));
@@ -110,9 +113,8 @@ Result<IngestSummary> IngestSources(FeatureRepository& repo, const FeatureGroupD
     const auto rows = static_cast<uint64_t>(writer->pending_rows());
     if (rows == 0 && meta.empty()) return Status::OK();
     STRATA_ASSIGN_OR_RETURN(uint64_t last, writer->Commit(meta));
-    // The previous commit's online write is done now (Commit waited for it): acknowledge it.
+    if (rows > 0) unacknowledged.emplace_back(rows, last);
     acknowledge();
-    if (rows > 0) unacknowledged = {rows, last};
     return Status::OK();
   };
   for (size_t fi = 0; fi < files.size(); ++fi) {

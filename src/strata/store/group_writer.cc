@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 #include "strata/core/column_row_encoder.h"
 #include "strata/core/key_codec.h"
@@ -48,6 +49,7 @@ Result<std::unique_ptr<GroupWriter>> GroupWriter::Make(FeatureRepository& repo, 
   STRATA_ASSIGN_OR_RETURN(w->append_, offline->NewAppend(entity, group));
   w->builder_ = std::make_unique<RowBatchBuilder>(entity, group);
   w->next_seq_ = repo.last_write_seq() + 1;
+  w->online_write_seq_ = repo.last_write_seq();
   return w;
 }
 
@@ -120,13 +122,23 @@ Status GroupWriter::FlushBatch() {
 
 GroupWriter::~GroupWriter() { (void)Finish(); }
 
-Status GroupWriter::Finish() {
-  if (!online_in_flight_.valid()) return Status::OK();
+Status GroupWriter::CollectOldest() {
   const auto start = std::chrono::steady_clock::now();
-  OnlineOutcome outcome = online_in_flight_.get();
+  OnlineOutcome outcome = in_flight_.front().get();
+  in_flight_.pop_front();
   online_wait_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (outcome.spare.capacity() > spare_.capacity()) spare_ = std::move(outcome.spare);
+  if (outcome.spare.capacity() > 0) spares_.push_back(std::move(outcome.spare));
+  if (outcome.status.ok()) online_write_seq_ = outcome.last_write_seq;
   return outcome.status;
+}
+
+Status GroupWriter::Finish() {
+  Status first;
+  while (!in_flight_.empty()) {
+    Status st = CollectOldest();
+    if (first.ok()) first = std::move(st);
+  }
+  return first;
 }
 
 Result<uint64_t> GroupWriter::Commit(std::span<const MetadataEntry> metadata) {
@@ -158,22 +170,45 @@ Result<uint64_t> GroupWriter::Commit(std::span<const MetadataEntry> metadata) {
     for (uint32_t i : order) sorted_.push_back(std::move(online_[begin + i]));
     std::move(sorted_.begin(), sorted_.end(), online_.begin() + static_cast<std::ptrdiff_t>(begin));
   }
-  // Online writes stay in commit order: the previous one must be done before this one starts.
-  STRATA_RETURN_NOT_OK(Finish());
-  online_in_flight_ = std::async(std::launch::async, [&online = repo_.online(), writes = std::move(online_), last,
-                                                      meta = std::vector<MetadataEntry>(metadata.begin(), metadata.end()),
-                                                      seconds = online_seconds_]() mutable {
+  while (in_flight_.size() >= kOnlineDepth) STRATA_RETURN_NOT_OK(CollectOldest());
+  // Online writes stay in commit order: each starts once the one before has ended (and not at
+  // all after a failed one: its rows, offline already, are replayed at the next open).
+  auto done = std::make_shared<std::promise<void>>();
+  std::shared_future<void> previous = std::exchange(newest_done_, done->get_future().share());
+  in_flight_.push_back(std::async(std::launch::async, [&online = repo_.online(), writes = std::move(online_), last,
+                                                       meta = std::vector<MetadataEntry>(metadata.begin(), metadata.end()),
+                                                       seconds = online_seconds_, failed = online_failed_, previous,
+                                                       done]() mutable {
     pthread_setname_np(pthread_self(), "strata:online");  // in top -H and profiles
-    const auto start = std::chrono::steady_clock::now();
-    Status st = WriteOnlineInBatches(online, writes, last, meta);
+    struct SignalDone {
+      std::shared_ptr<std::promise<void>> done;
+      ~SignalDone() { done->set_value(); }
+    } signal{done};
+    if (previous.valid()) previous.wait();
+    OnlineOutcome outcome;
+    outcome.last_write_seq = last;
+    if (failed->load()) {
+      outcome.status = Status::FailedPrecondition(
+          "an earlier online write of this writer failed: these rows are in the offline store and are written online "
+          "when the repository is next opened");
+    } else {
+      const auto start = std::chrono::steady_clock::now();
+      outcome.status = WriteOnlineInBatches(online, writes, last, meta);
+      if (!outcome.status.ok()) failed->store(true);
+      const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      seconds->store(seconds->load() + took);  // one online write at a time
+    }
     writes.clear();  // here, off the reading thread
-    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    seconds->store(seconds->load() + took);  // one online write at a time
-    return OnlineOutcome{std::move(st), std::move(writes)};
-  });
-  online_ = std::move(spare_);
+    outcome.spare = std::move(writes);
+    return outcome;
+  }));
+  if (spares_.empty()) {
+    online_ = {};
+  } else {
+    online_ = std::move(spares_.back());
+    spares_.pop_back();
+  }
   online_.clear();
-  spare_ = {};
   // Later rows go into a new snapshot.
   STRATA_ASSIGN_OR_RETURN(OfflineStore * offline, repo_.offline());
   STRATA_ASSIGN_OR_RETURN(append_, offline->NewAppend(repo_.EntityOf(group_), group_));

@@ -7,14 +7,16 @@
 // missing rows online, so both stores always end up with the same rows.
 //
 // The online write of a commit runs on a background thread, overlapping the reading, encoding
-// and offline writing of the next rows (the two halves take similar time); the next Commit
-// and Finish wait for it, so online writes stay in commit order.
+// and offline writing of the next rows (the two halves take similar time). Up to two commits'
+// online writes are in flight, one after the other in commit order: a commit waits only for
+// the one two before it, so neither half waits for the other when one commit takes longer.
 //
 // One GroupWriter per repository at a time (write_seq is assigned here).
 
 #include <arrow/type_fwd.h>
 
 #include <atomic>
+#include <deque>
 #include <future>
 #include <map>
 #include <memory>
@@ -60,13 +62,16 @@ class GroupWriter {
   Status AppendColumns(const GroupColumns& columns);
   int64_t pending_rows() const { return static_cast<int64_t>(online_.size()); }
 
-  // Commits the rows appended so far offline (durable on return) and starts their online
+  // Commits the rows appended so far offline (durable on return) and queues their online
   // write, with `metadata` (e.g. source positions) recorded atomically with them, after waiting
-  // for the previous commit's online write. Returns the last write_seq written.
+  // for the online write of the commit two before. Returns the last write_seq written.
   Result<uint64_t> Commit(std::span<const MetadataEntry> metadata);
-  // Waits for the online write in flight: once it returns OK, every commit is in both stores.
+  // Waits for the online writes in flight: once it returns OK, every commit is in both stores.
   Status Finish();
   ~GroupWriter();
+
+  // The last write_seq in both stores: the online writes of the commits up to it are done.
+  uint64_t online_write_seq() const { return online_write_seq_; }
 
   // Complete once Finish returned.
   GroupWriterTimes times() const { return {online_seconds_->load(), online_wait_seconds_}; }
@@ -80,21 +85,28 @@ class GroupWriter {
   struct OnlineOutcome {
     Status status;
     std::vector<OnlineWrite> spare;
+    uint64_t last_write_seq = 0;
   };
+  static constexpr size_t kOnlineDepth = 2;  // online writes in flight at most
+  // Waits for the oldest online write in flight.
+  Status CollectOldest();
 
   FeatureRepository& repo_;
   const FeatureGroupDef& group_;
   std::unique_ptr<RowBatchBuilder> builder_;
   std::unique_ptr<OfflineAppend> append_;
   std::vector<OnlineWrite> online_;
-  std::vector<OnlineWrite> spare_;  // the previous commit's, back from its online write
+  std::vector<std::vector<OnlineWrite>> spares_;  // back from finished online writes
   // Commit's sort, kept from commit to commit for the same reason.
   std::vector<std::string> sort_keys_;
   std::vector<OnlineWrite> sorted_;
-  std::future<OnlineOutcome> online_in_flight_;
+  std::deque<std::future<OnlineOutcome>> in_flight_;  // oldest first
+  std::shared_future<void> newest_done_;  // ready once the newest online write has ended
   uint64_t next_seq_ = 0;
-  // Shared with the online write thread (which may outlive a failed writer's Finish).
+  uint64_t online_write_seq_ = 0;
+  // Shared with the online write threads (which may outlive a failed writer's Finish).
   std::shared_ptr<std::atomic<double>> online_seconds_ = std::make_shared<std::atomic<double>>(0);
+  std::shared_ptr<std::atomic<bool>> online_failed_ = std::make_shared<std::atomic<bool>>(false);
   double online_wait_seconds_ = 0;
 };
 
