@@ -70,8 +70,10 @@ class OnlineStore {
  public:
   virtual ~OnlineStore() = default;
 
-  // Applies `writes` atomically: a reader sees all of them or none. A write older
-  // (event_time, write_seq) than the stored state never replaces it (rule 2).
+  // Applies `writes` atomically: a reader sees all of them or none (a RocksDB store's bulk loads,
+  // made only by write-only processes, are atomic per column family to readers in the same
+  // process: sst_bulk_load.h). A write older (event_time, write_seq) than the stored state
+  // never replaces it (rule 2).
   // `last_write_seq` and `metadata` are persisted in the same atomic batch.
   virtual Status Write(std::span<const OnlineWrite> writes, uint64_t last_write_seq,
                        std::span<const MetadataEntry> metadata = {}) = 0;

@@ -278,6 +278,10 @@ Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t las
     if (sst) return bulk_load->Put(cf, key, value);
     return FromRocks(batch->Put(cf, rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size())), what);
   };
+  auto merge = [&](rocksdb::ColumnFamilyHandle* cf, std::string_view key, std::string_view value, const char* what) {
+    if (sst) return bulk_load->Merge(cf, key, value);
+    return FromRocks(batch->Merge(cf, rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size())), what);
+  };
   std::unique_ptr<rocksdb::Iterator> history;  // opened for the first late row
   std::deque<std::string> arena;                // stored history rows read for late rows
   std::string value;
@@ -345,9 +349,7 @@ Status RocksOnlineStore::Write(std::span<const OnlineWrite> writes, uint64_t las
     }
     // The batch's events of this key, trimmed among themselves, as one merge operand.
     EncodeTrimmedSequence(&st.new_events, TrimAt(RetentionOf(*st.group), now), &value);
-    if (value.empty()) continue;
-    if (sst) STRATA_RETURN_NOT_OK(bulk_load->Merge(sequence_, key, value));
-    else STRATA_RETURN_NOT_OK(FromRocks(batch->Merge(sequence_, key, value), "writing online sequence"));
+    if (!value.empty()) STRATA_RETURN_NOT_OK(merge(sequence_, key, value, "writing online sequence"));
   }
   // The default column family's entries, in key order.
   std::map<std::string, std::string_view> defaults;

@@ -40,13 +40,13 @@ Result<rocksdb::SstFileWriter*> SstBulkLoad::WriterFor(rocksdb::ColumnFamilyHand
 Status SstBulkLoad::Put(rocksdb::ColumnFamilyHandle* cf, std::string_view key, std::string_view value) {
   STRATA_ASSIGN_OR_RETURN(rocksdb::SstFileWriter * w, WriterFor(cf));
   return FromRocks(w->Put(rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size())),
-                         "online store: writing bulk-load file");
+                   "online store: writing bulk-load file");
 }
 
 Status SstBulkLoad::Merge(rocksdb::ColumnFamilyHandle* cf, std::string_view key, std::string_view value) {
   STRATA_ASSIGN_OR_RETURN(rocksdb::SstFileWriter * w, WriterFor(cf));
   return FromRocks(w->Merge(rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size())),
-                         "online store: writing bulk-load file");
+                   "online store: writing bulk-load file");
 }
 
 Status SstBulkLoad::Commit() {

@@ -33,7 +33,8 @@ void WrittenStateRun::Merge(std::vector<Entry> written) {
   if (n > entries_.capacity()) entries_.reserve(std::max(n, entries_.capacity() + entries_.capacity() / 2));
   entries_.resize(n);
   auto size_of = [](const Entry& e) { return e.key.size() + e.value.size() + sizeof(Entry); };
-  // Writing at `out` never overtakes reading at `a`: out - a counts the written entries left.
+  // Writing at `out` never overtakes reading at `a`: out - a is the number of written entries
+  // still to place that replace nothing.
   size_t a = old_n, b = w_n, out = n;
   while (b > 0) {
     if (a > 0 && written[b - 1].key < entries_[a - 1].key) {
