@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <arrow/api.h>
+#include <arrow/io/file.h>
+#include <parquet/file_reader.h>
+#include <parquet/metadata.h>
 
 #include <thread>
 
@@ -82,6 +85,14 @@ TEST(OfflineTableTest, IngestWritesTheSameRowsOfflineWithTheSameWriteSeq) {
     EXPECT_GT(f.file.null_counts.at(iceberg::FeatureFieldId(g.features[1])), 0);
     EXPECT_EQ(f.file.lower_bounds.at(iceberg::kKeyFieldId).size(), 8u);
     EXPECT_THAT(f.file.path, HasSubstr("/data/ts_day=2026-05-0"));
+    // Integers and times delta-encoded, text in dictionaries: what Spark's Iceberg reader,
+    // DuckDB and pyarrow all read (tests/python/test_offline.py reads them with each).
+    auto in = arrow::io::ReadableFile::Open(PathFromUri(f.file.path)).ValueOrDie();
+    auto meta = parquet::ReadMetaData(in);
+    auto encodings = [&](int column) { return meta->RowGroup(0)->ColumnChunk(column)->encodings(); };
+    for (int column : {0, 1, 2, 3})  // user_id, ts, write_seq, a
+      EXPECT_THAT(encodings(column), ::testing::Contains(parquet::Encoding::DELTA_BINARY_PACKED)) << column;
+    EXPECT_THAT(encodings(4), ::testing::Contains(parquet::Encoding::RLE_DICTIONARY));
   }
 }
 

@@ -15,6 +15,7 @@ import tempfile
 import time
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -190,13 +191,22 @@ spark = (SparkSession.builder.master("local[1]")
 df = spark.table("strata.{project(repo)}.user_profile")
 print("ROWS", df.count(), df.selectExpr("count(distinct write_seq)").first()[0])
 print("COLUMNS", ",".join(df.columns))
+# Every column's values, not just the row count (which Iceberg may answer from manifests).
+sums = df.selectExpr("sum(user_id)", "sum(age)", "count(country)", "sum(cast(ctr_7d as double))",
+                     "count(distinct ts)").first()
+print("SUMS", sums[0], sums[1], sums[2], round(sums[3], 2), sums[4])
 """)
     env = dict(os.environ, PYSPARK_PYTHON=str(ROOT / ".venv/bin/python"), SPARK_LOCAL_IP="127.0.0.1")
     proc = subprocess.run([str(ROOT / ".venv/bin/python"), str(script)], capture_output=True, text=True,
                           env=env, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    causes = "\n".join(l for l in proc.stderr.splitlines() if "Exception" in l or "Caused by" in l)
+    assert proc.returncode == 0, causes[:3000] + "\n...\n" + proc.stderr[-2000:]
     assert "ROWS 2500 2500" in proc.stdout, proc.stdout + proc.stderr[-2000:]
     assert "COLUMNS user_id,ts,write_seq,age,country,ctr_7d" in proc.stdout
+    source = pq.read_table(repo / "p.parquet")
+    expected = (pc.sum(source["user_id"]).as_py(), pc.sum(source["age"]).as_py(), pc.count(source["country"]).as_py(),
+                round(pc.sum(source["ctr_7d"].cast(pa.float64())).as_py(), 2), len(set(source["ts"].to_pylist())))
+    assert "SUMS %d %d %d %s %d" % expected in proc.stdout, proc.stdout
 
 
 def free_port():

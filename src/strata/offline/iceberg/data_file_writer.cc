@@ -48,6 +48,24 @@ bool Less(parquet::Type::type t, const std::string& a, const std::string& b) {
 
 }  // namespace
 
+parquet::Encoding::type ColumnEncoding(const arrow::Field& field) {
+  switch (field.type()->id()) {
+    case arrow::Type::STRING:
+    case arrow::Type::BINARY:
+      return parquet::Encoding::RLE_DICTIONARY;
+    // Integers and times as deltas: event times and write_seq mostly rise within a file, and
+    // small ints take few bits. bench/offline_ingest: Parquet writing ~10% faster, files ~10%
+    // smaller than plain pages. (Byte-stream split would help floats too, but Iceberg's
+    // vectorized reader in Spark refuses it.)
+    case arrow::Type::INT32:
+    case arrow::Type::INT64:
+    case arrow::Type::TIMESTAMP:
+      return parquet::Encoding::DELTA_BINARY_PACKED;
+    default:
+      return parquet::Encoding::PLAIN;
+  }
+}
+
 struct DataFileWriter::OpenFile {
   std::string path;
   int32_t day = 0;
@@ -107,9 +125,13 @@ Status DataFileWriter::WriteDay(int32_t day, const std::shared_ptr<arrow::Record
         ->max_row_group_length(options_.row_group_rows)
         ->disable_dictionary()
         ->created_by("strata");
-    for (const auto& field : schema_->fields())
-      if (field->type()->id() == arrow::Type::STRING || field->type()->id() == arrow::Type::BINARY)
+    for (const auto& field : schema_->fields()) {
+      const auto encoding = ColumnEncoding(*field);
+      if (encoding == parquet::Encoding::RLE_DICTIONARY)
         builder.enable_dictionary(field->name());
+      else if (encoding != parquet::Encoding::PLAIN)
+        builder.encoding(field->name(), encoding);
+    }
     auto props = builder.build();
     auto arrow_props = parquet::ArrowWriterProperties::Builder().store_schema()->build();
     auto writer = parquet::arrow::FileWriter::Open(*schema_, arrow::default_memory_pool(), slot->sink, props, arrow_props);

@@ -5,6 +5,7 @@
 // Parquet footer (value and null counts, bounds, sizes) so they match the bytes exactly.
 
 #include <arrow/type_fwd.h>
+#include <parquet/types.h>
 
 #include <map>
 #include <memory>
@@ -48,6 +49,11 @@ class DataFileWriter {
   std::vector<std::string> paths_;
   int64_t rows_ = 0;
 };
+
+// The Parquet encoding of a column of a table's schema: dictionaries for text, deltas for
+// integers and times, plain for the rest. Each is read by Arrow (pyiceberg), DuckDB and
+// Spark's Iceberg reader (vectorized); BYTE_STREAM_SPLIT is not (Iceberg 1.10, DuckDB 1.4).
+parquet::Encoding::type ColumnEncoding(const arrow::Field& field);
 
 // Statistics of a finished Parquet file (top-level primitive columns and list elements, by field id).
 Status FillStatsFromFooter(const std::string& path, DataFile* file);

@@ -22,7 +22,10 @@ Result<rocksdb::SstFileWriter*> SstBulkLoad::WriterFor(rocksdb::ColumnFamilyHand
   if (ec) return Status::IOError("online store: cannot create " + dir_ + ": " + ec.message());
   rocksdb::Options options(db_->GetDBOptions(), db_->GetOptions(cf));
   // The files land in level 0 (their keys overlap what is stored), to be merged by compaction
-  // soon: the column family's fast compression, not its bottommost one.
+  // soon, which compresses what it writes: uncompressed here, as RocksDB's tuning guide
+  // advises for level 0. LZ4 was a fifth of the online write's CPU time (a 20M-row ingest),
+  // for ~10% smaller short-lived files of mostly random feature bytes.
+  options.compression = rocksdb::kNoCompression;
   options.bottommost_compression = rocksdb::kDisableCompressionOption;
   options.compression_per_level.clear();
   File f;
