@@ -15,7 +15,9 @@ int main(int argc, char** argv) {
   // (mmap/trim) and take a page fault per page to get it again. Keep them.
   const std::string_view command = argc > 1 ? std::string_view(argv[1]) : std::string_view();
   const bool on_jemalloc = command == "serve" || command == "ingest";
-  if (on_jemalloc) strata::MaybeReexecWithJemalloc(argc, argv);
+  if (on_jemalloc)
+    strata::MaybeReexecWithJemalloc(argc, argv, command == "ingest" ? strata::JemallocPurging::kNever
+                                                                    : strata::JemallocPurging::kDefault);
   if (!on_jemalloc) {
     mallopt(M_MMAP_THRESHOLD, 512 << 20);
     mallopt(M_TRIM_THRESHOLD, 1 << 30);

@@ -9,9 +9,15 @@
 
 namespace strata {
 
+// How jemalloc hands memory back to the kernel.
+enum class JemallocPurging {
+  kDefault,  // jemalloc's decay: dirty pages back after ~10 s, blocks of 8 MiB or more at once
+  kNever,    // a batch process: its heap grows to its peak and is reused, never returned
+};
+
 // Re-executes this binary with jemalloc preloaded, if found and not yet loaded. Returns only
 // when it does not (then the process goes on as it is).
-void MaybeReexecWithJemalloc(int argc, char** argv);
+void MaybeReexecWithJemalloc(int argc, char** argv, JemallocPurging purging = JemallocPurging::kDefault);
 
 // "jemalloc" when this process runs on it (preloaded), else "glibc".
 const char* CurrentAllocatorName();
