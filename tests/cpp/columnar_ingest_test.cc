@@ -120,6 +120,21 @@ TEST_F(ColumnarIngestTest, ColumnsHoldWhatTheRowPathReads) {
   }
 }
 
+TEST_F(ColumnarIngestTest, SlicedColumnsEncodeTheirOwnRows) {
+  auto batch = MixedBatch(3000, 3);
+  ArrowBatchRows rows = Rows(*batch->schema());
+  auto columns = rows.ConvertColumns(*batch);
+  ASSERT_TRUE(columns.has_value());
+  std::vector<std::string> whole(3000);
+  EncodeRowsFromColumns(g_->features, columns->features, &whole);
+  // Odd offsets: bit-packed booleans and validity bitmaps start mid-byte.
+  std::vector<std::shared_ptr<arrow::Array>> sliced;
+  for (const auto& c : columns->features) sliced.push_back(c->Slice(1001, 997));
+  std::vector<std::string> part(997, std::string("prefix"));
+  EncodeRowsFromColumns(g_->features, sliced, &part);
+  for (int64_t i = 0; i < 997; ++i) ASSERT_EQ(part[i], "prefix" + whole[1001 + i]) << "row " << i;
+}
+
 TEST_F(ColumnarIngestTest, BatchesThatNeedTheRowPathAreNotConverted) {
   auto base = MixedBatch(10, 2);
   ArrowBatchRows rows = Rows(*base->schema());

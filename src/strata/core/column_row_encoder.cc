@@ -1,6 +1,9 @@
 #include "strata/core/column_row_encoder.h"
 
 #include <arrow/array.h>
+#include <arrow/util/bit_util.h>
+
+#include <cstring>
 
 #include "strata/core/row_codec.h"
 
@@ -24,29 +27,58 @@ std::string Header(uint32_t id, WireTag tag) {
   return h;
 }
 
-template <typename T>
-void AppendFixed(const arrow::Array& a, const std::string& header, std::vector<std::string>* rows) {
-  const T* values = a.data()->GetValues<T>(1);
-  const bool nulls = a.null_count() > 0;
-  for (int64_t i = 0; i < a.length(); ++i) {
-    if (nulls && a.IsNull(i)) continue;
-    std::string& out = (*rows)[i];
-    out.append(header);
-    out.append(reinterpret_cast<const char*>(values + i), sizeof(T));
+// One feature column as the row loop reads it.
+struct ColumnCursor {
+  char header[8];     // varint field id + wire tag
+  uint8_t header_size;
+  uint8_t width;      // fixed-width value bytes (1 for bools); 0 for strings and bytes
+  bool bits = false;  // booleans: one bit per value
+  const arrow::Array* array;
+  const uint8_t* values;   // fixed-width values, or string bytes
+  const int32_t* offsets;  // strings and bytes
+};
+
+ColumnCursor CursorFor(const FeatureDef& feature, const arrow::Array& a) {
+  ColumnCursor c{};
+  c.array = &a;
+  WireTag tag = WireTag::kBytes;
+  switch (feature.type.id) {
+    case TypeId::kBool: tag = WireTag::kBool, c.width = 1, c.bits = true; break;
+    case TypeId::kInt32: tag = WireTag::kInt32, c.width = 4; break;
+    case TypeId::kInt64: case TypeId::kTimestamp: tag = WireTag::kInt64, c.width = 8; break;
+    case TypeId::kFloat32: tag = WireTag::kFloat32, c.width = 4; break;
+    case TypeId::kFloat64: tag = WireTag::kFloat64, c.width = 8; break;
+    default: break;  // string, bytes
   }
+  const std::string h = Header(feature.id, tag);
+  c.header_size = static_cast<uint8_t>(h.size());
+  std::memcpy(c.header, h.data(), h.size());
+  if (c.bits) {
+    c.values = a.data()->buffers[1]->data();
+  } else if (c.width > 0) {
+    c.values = a.data()->GetValues<uint8_t>(1, a.offset() * c.width);
+  } else {
+    c.offsets = a.data()->GetValues<int32_t>(1);
+    c.values = a.data()->buffers[2] ? a.data()->buffers[2]->data() : nullptr;
+  }
+  return c;
 }
 
-template <typename ArrayType>
-void AppendBinary(const arrow::Array& a, const std::string& header, std::vector<std::string>* rows) {
-  const auto& s = static_cast<const ArrayType&>(a);
-  const bool nulls = a.null_count() > 0;
-  for (int64_t i = 0; i < a.length(); ++i) {
-    if (nulls && a.IsNull(i)) continue;
-    const std::string_view v = s.GetView(i);
-    std::string& out = (*rows)[i];
-    out.append(header);
-    PutVarint(&out, v.size());
-    out.append(v);
+// Writes one field of row i at p; returns the end.
+inline char* PutField(const ColumnCursor& c, int64_t i, char* p) {
+  for (uint8_t k = 0; k < c.header_size; ++k) *p++ = c.header[k];
+  switch (c.width) {
+    case 8: std::memcpy(p, c.values + 8 * i, 8); return p + 8;
+    case 4: std::memcpy(p, c.values + 4 * i, 4); return p + 4;
+    case 1: *p = arrow::bit_util::GetBit(c.values, c.array->offset() + i) ? 1 : 0; return p + 1;
+    default: {
+      const auto size = static_cast<uint64_t>(c.offsets[i + 1] - c.offsets[i]);
+      uint64_t v = size;  // varint, as PutVarint writes it
+      while (v >= 0x80) *p++ = static_cast<char>((v & 0x7f) | 0x80), v >>= 7;
+      *p++ = static_cast<char>(v);
+      if (size > 0) std::memcpy(p, c.values + c.offsets[i], size);
+      return p + size;
+    }
   }
 }
 
@@ -60,50 +92,34 @@ bool ColumnsEncodable(const std::vector<FeatureDef>& features) {
 
 void EncodeRowsFromColumns(const std::vector<FeatureDef>& features,
                            std::span<const std::shared_ptr<arrow::Array>> columns, std::vector<std::string>* rows) {
-  // Each row's size first, so that its string is allocated once.
-  std::vector<size_t> sizes(rows->size(), 0);
+  std::vector<ColumnCursor> cursors;
+  cursors.reserve(features.size());
+  bool any_nulls = false;
+  size_t fixed_size = 0;  // of a row without nulls, strings and bytes excluded
   for (size_t f = 0; f < features.size(); ++f) {
-    const arrow::Array& a = *columns[f];
-    const size_t header = Header(features[f].id, WireTag::kBool).size();
-    size_t fixed = 0;
-    switch (features[f].type.id) {
-      case TypeId::kBool: fixed = 1; break;
-      case TypeId::kInt32: case TypeId::kFloat32: fixed = 4; break;
-      case TypeId::kInt64: case TypeId::kTimestamp: case TypeId::kFloat64: fixed = 8; break;
-      default: break;
-    }
-    const auto* offsets = fixed == 0 ? a.data()->GetValues<int32_t>(1) : nullptr;
-    for (int64_t i = 0; i < a.length(); ++i) {
-      if (a.IsNull(i)) continue;
-      sizes[i] += header + (offsets ? 5 + static_cast<size_t>(offsets[i + 1] - offsets[i]) : fixed);
-    }
+    cursors.push_back(CursorFor(features[f], *columns[f]));
+    any_nulls |= columns[f]->null_count() > 0;
+    fixed_size += cursors.back().header_size + cursors.back().width;
   }
-  for (size_t i = 0; i < rows->size(); ++i) (*rows)[i].reserve((*rows)[i].size() + sizes[i]);
-  // Column by column (each column's loop is tight), appending to every row in turn: the rows
-  // come out field by field in feature order, as EncodeRow writes them.
-  for (size_t f = 0; f < features.size(); ++f) {
-    const arrow::Array& a = *columns[f];
-    const uint32_t id = features[f].id;
-    switch (features[f].type.id) {
-      case TypeId::kBool: {
-        const std::string header = Header(id, WireTag::kBool);
-        const auto& b = static_cast<const arrow::BooleanArray&>(a);
-        for (int64_t i = 0; i < a.length(); ++i) {
-          if (a.IsNull(i)) continue;
-          (*rows)[i].append(header);
-          (*rows)[i].push_back(b.Value(i) ? 1 : 0);
-        }
-        break;
-      }
-      case TypeId::kInt32: AppendFixed<int32_t>(a, Header(id, WireTag::kInt32), rows); break;
-      case TypeId::kInt64:
-      case TypeId::kTimestamp: AppendFixed<int64_t>(a, Header(id, WireTag::kInt64), rows); break;
-      case TypeId::kFloat32: AppendFixed<float>(a, Header(id, WireTag::kFloat32), rows); break;
-      case TypeId::kFloat64: AppendFixed<double>(a, Header(id, WireTag::kFloat64), rows); break;
-      case TypeId::kString: AppendBinary<arrow::StringArray>(a, Header(id, WireTag::kBytes), rows); break;
-      case TypeId::kBytes: AppendBinary<arrow::BinaryArray>(a, Header(id, WireTag::kBytes), rows); break;
-      default: break;  // not encodable here (ColumnsEncodable)
+  // Row by row: each row's string is sized once and written while in cache; the columns are
+  // read in step, one stream each. (Column by column, every append missed the cache: a
+  // million rows' strings are far larger than it.)
+  const int64_t n = static_cast<int64_t>(rows->size());
+  for (int64_t i = 0; i < n; ++i) {
+    size_t size = fixed_size;
+    for (const auto& c : cursors)
+      if (c.width == 0) size += 10 + static_cast<size_t>(c.offsets[i + 1] - c.offsets[i]);  // varint <= 10
+    std::string& out = (*rows)[i];
+    const size_t base = out.size();
+    out.resize(base + size);
+    char* p = out.data() + base;
+    if (!any_nulls) {
+      for (const auto& c : cursors) p = PutField(c, i, p);
+    } else {
+      for (const auto& c : cursors)
+        if (!c.array->IsNull(i)) p = PutField(c, i, p);
     }
+    out.resize(static_cast<size_t>(p - out.data()));
   }
 }
 
