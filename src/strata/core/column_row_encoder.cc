@@ -19,20 +19,11 @@ bool IsScalar(TypeId id) {
   }
 }
 
-// The field header of feature `id`, encoded once per column.
-std::string Header(uint32_t id, WireTag tag) {
-  std::string h;
-  PutVarint(&h, id);
-  h.push_back(static_cast<char>(tag));
-  return h;
-}
-
 // One feature column as the row loop reads it.
 struct ColumnCursor {
   char header[8];     // varint field id + wire tag
   uint8_t header_size;
-  uint8_t width;      // fixed-width value bytes (1 for bools); 0 for strings and bytes
-  bool bits = false;  // booleans: one bit per value
+  uint8_t width;      // fixed-width value bytes, 1 for bools (one bit each); 0 for strings and bytes
   const arrow::Array* array;
   const uint8_t* values;   // fixed-width values, or string bytes
   const int32_t* offsets;  // strings and bytes
@@ -43,17 +34,17 @@ ColumnCursor CursorFor(const FeatureDef& feature, const arrow::Array& a) {
   c.array = &a;
   WireTag tag = WireTag::kBytes;
   switch (feature.type.id) {
-    case TypeId::kBool: tag = WireTag::kBool, c.width = 1, c.bits = true; break;
+    case TypeId::kBool: tag = WireTag::kBool, c.width = 1; break;
     case TypeId::kInt32: tag = WireTag::kInt32, c.width = 4; break;
     case TypeId::kInt64: case TypeId::kTimestamp: tag = WireTag::kInt64, c.width = 8; break;
     case TypeId::kFloat32: tag = WireTag::kFloat32, c.width = 4; break;
     case TypeId::kFloat64: tag = WireTag::kFloat64, c.width = 8; break;
     default: break;  // string, bytes
   }
-  const std::string h = Header(feature.id, tag);
-  c.header_size = static_cast<uint8_t>(h.size());
-  std::memcpy(c.header, h.data(), h.size());
-  if (c.bits) {
+  char* end = PutVarint(c.header, feature.id);  // the field header, encoded once per column
+  *end++ = static_cast<char>(tag);
+  c.header_size = static_cast<uint8_t>(end - c.header);
+  if (c.width == 1) {  // bits: PutField adds the array's offset
     c.values = a.data()->buffers[1]->data();
   } else if (c.width > 0) {
     c.values = a.data()->GetValues<uint8_t>(1, a.offset() * c.width);
@@ -73,9 +64,7 @@ inline char* PutField(const ColumnCursor& c, int64_t i, char* p) {
     case 1: *p = arrow::bit_util::GetBit(c.values, c.array->offset() + i) ? 1 : 0; return p + 1;
     default: {
       const auto size = static_cast<uint64_t>(c.offsets[i + 1] - c.offsets[i]);
-      uint64_t v = size;  // varint, as PutVarint writes it
-      while (v >= 0x80) *p++ = static_cast<char>((v & 0x7f) | 0x80), v >>= 7;
-      *p++ = static_cast<char>(v);
+      p = PutVarint(p, size);
       if (size > 0) std::memcpy(p, c.values + c.offsets[i], size);
       return p + size;
     }

@@ -8,13 +8,7 @@ namespace strata {
 
 void PutVarint(std::string* out, uint64_t v) {
   char buf[10];
-  int n = 0;
-  while (v >= 0x80) {
-    buf[n++] = static_cast<char>(v | 0x80);
-    v >>= 7;
-  }
-  buf[n++] = static_cast<char>(v);
-  out->append(buf, n);
+  out->append(buf, static_cast<size_t>(PutVarint(buf, v) - buf));
 }
 
 bool GetVarintSlow(std::string_view* in, uint64_t* v) {

@@ -63,6 +63,15 @@ std::vector<Value> DecodeRow(const std::vector<FeatureDef>& features, std::strin
 // Varint helpers shared by the key and row codecs. Reads inline the one-byte case (ids and
 // small sizes, the common one on the read path).
 void PutVarint(std::string* out, uint64_t v);
+// Writes v at p (room for 10 bytes); returns the end.
+inline char* PutVarint(char* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
 bool GetVarintSlow(std::string_view* in, uint64_t* v);
 inline bool GetVarint(std::string_view* in, uint64_t* v) {
   if (!in->empty() && static_cast<uint8_t>((*in)[0]) < 0x80) {
