@@ -389,34 +389,38 @@ class Worker {
 
 class StrataWorker final : public Worker {
  public:
-  StrataWorker(const std::string& addr, strata::v1::EventTimes event_times) : event_times_(event_times) {
+  StrataWorker(const std::string& addr, strata::v1::EventTimes event_times) {
     auto c = strata::Client::Connect(addr);
     if (!c.ok()) Die(c.status().ToString());
     client_ = std::move(*c);
+    request_.add_entities()->set_entity("user");
+    request_.add_entities()->set_entity("item");
+    request_.add_features("user_profile:*");
+    request_.add_features("item_stats:*");
+    request_.add_features("item_embedding:vec");
+    request_.set_log(strata::v1::LOG_OFF);
+    request_.set_event_times(event_times);
   }
+  // One request and one response per worker, refilled call after call, as a client that keeps
+  // its messages does (their arrays and strings are reused).
   bool Request(int64_t user, const std::vector<int64_t>& items) override {
-    strata::v1::GetFeaturesRequest r;
-    auto* u = r.add_entities();
-    u->set_entity("user");
-    u->add_int64_keys(user);
-    auto* it = r.add_entities();
-    it->set_entity("item");
-    it->mutable_int64_keys()->Add(items.begin(), items.end());
-    r.add_features("user_profile:*");
-    r.add_features("item_stats:*");
-    r.add_features("item_embedding:vec");
-    r.set_log(strata::v1::LOG_OFF);
-    r.set_event_times(event_times_);
-    auto resp = client_->GetFeatures(r);
-    if (!resp.ok()) {
-      fmt::print(stderr, "strata: {}\n", resp.status().ToString());
+    auto* u = request_.mutable_entities(0)->mutable_int64_keys();
+    u->Clear();
+    u->Add(user);
+    auto* it = request_.mutable_entities(1)->mutable_int64_keys();
+    it->Clear();
+    it->Add(items.begin(), items.end());
+    const strata::Status st = client_->GetFeatures(request_, &response_);
+    if (!st.ok()) {
+      fmt::print(stderr, "strata: {}\n", st.ToString());
       return false;
     }
-    return resp->columns_size() == 51 && resp->columns(0).statuses(0) == strata::v1::PRESENT;
+    return response_.columns_size() == 51 && response_.columns(0).statuses(0) == strata::v1::PRESENT;
   }
 
  private:
-  strata::v1::EventTimes event_times_;
+  strata::v1::GetFeaturesRequest request_;
+  strata::v1::GetFeaturesResponse response_;
   std::unique_ptr<strata::Client> client_;
 };
 

@@ -191,6 +191,19 @@ TEST_F(ServerTest, ServesTypedColumnsWithStatusesAndEventTimes) {
   auto b = client_->GetFeatures(before);
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(b->columns(0).statuses(0), v1::MISSING);
+
+  // A response kept from call to call holds the latest answer only, nothing of the one before.
+  v1::GetFeaturesResponse kept;
+  ASSERT_TRUE(client_->GetFeatures(Request({1, 2, 3, 4}, {"profile:age", "profile:country"}), &kept).ok());
+  ASSERT_EQ(kept.columns(1).values().string_values_size(), 4);
+  ASSERT_TRUE(client_->GetFeatures(Request({3}, {"profile:age"}), &kept).ok());
+  auto fresh = client_->GetFeatures(Request({3}, {"profile:age"}));
+  ASSERT_TRUE(fresh.ok());
+  kept.clear_request_id(), fresh->clear_request_id();  // and the read times, a moment apart
+  kept.clear_as_of_micros(), fresh->clear_as_of_micros();
+  EXPECT_EQ(kept.SerializeAsString(), fresh->SerializeAsString());
+  EXPECT_EQ(kept.columns_size(), 1);
+  EXPECT_EQ(kept.columns(0).values().int32_values_size(), 1);
 }
 
 // EVENT_TIMES_PER_GROUP says what EVENT_TIMES_PER_COLUMN says, once per group; NONE leaves the

@@ -42,7 +42,16 @@ Result<std::unique_ptr<Client>> Client::Connect(const std::string& address) {
 
 Result<v1::GetFeaturesResponse> Client::GetFeatures(const v1::GetFeaturesRequest& request,
                                                     std::chrono::milliseconds timeout) {
-  return Unary<v1::GetFeaturesResponse>(timeout, [&](auto* ctx, auto* out) { return stub_->GetFeatures(ctx, request, out); });
+  v1::GetFeaturesResponse response;
+  STRATA_RETURN_NOT_OK(GetFeatures(request, &response, timeout));
+  return response;
+}
+
+Status Client::GetFeatures(const v1::GetFeaturesRequest& request, v1::GetFeaturesResponse* response,
+                           std::chrono::milliseconds timeout) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+  return FromGrpc(stub_->GetFeatures(&ctx, request, response));  // parsing clears, keeping capacity
 }
 
 Result<v1::GetFeaturesResponse> Client::GetFeatures(const std::string& entity, const std::vector<int64_t>& keys,
