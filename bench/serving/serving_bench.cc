@@ -9,13 +9,13 @@
 //   serving_bench warm --addr HOST:PORT --users N --items-total M   (reads every key once)
 //   serving_bench load --target strata|redis|feast --addr HOST:PORT --items K --concurrency C
 //                      --seconds S [--rate R] [--fields F] [--users N --items-total M]
-//                      [--event-times per-group|per-column|none]
+//                      [--event-times per-group|per-column|none] [--trace FILE]
 //       Closed loop (each of C workers sends its next request when the last one returns), or
 //       open loop at R requests/s (latency counted from each request's scheduled time). Every
 //       request asks for 1 user + K items: 20 user features, 30 item features and a 64-d
 //       embedding, and (strata) the event times per group by default, as Feast's layout holds
 //       them (one "_ts:view" per entity and feature view). Prints one JSON line: throughput and
-//       latency percentiles.
+//       latency percentiles; --trace writes each measured request's due time and latency.
 
 #include <arrow/api.h>
 #include <arrow/io/file.h>
@@ -23,6 +23,9 @@
 #include <hiredis/hiredis.h>
 #include <httplib.h>
 #include <parquet/arrow/writer.h>
+#include <pthread.h>
+#include <sched.h>
+#include <time.h>
 
 #include <algorithm>
 #include <atomic>
@@ -31,13 +34,19 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "strata/core/jemalloc_reexec.h"
 #include "strata/serving/client.h"
+#include "strata/v1/feature_service.grpc.pb.h"
+
+#include <grpcpp/grpcpp.h>
 
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
@@ -332,8 +341,69 @@ void Gen(int64_t users, int64_t items, const std::string& dir, int redis_port, c
 
 // --- load ----------------------------------------------------------------------------------
 
+// Watches for the machine itself stopping: on a VM the host can take a vCPU away for milliseconds,
+// and in an open loop every request due in that time waits for it. One thread per CPU, pinned and
+// at real-time priority (so our own load cannot delay it), sleeps 1 ms at a time and records each
+// wake-up more than 1 ms late as a stall (shorter ones go unseen). Where real-time priority is
+// refused, it says so and its figure also counts our own load's delays.
+class StallMonitor {
+ public:
+  struct Stall {
+    double from, to;  // seconds since the load's start
+  };
+
+  void Start(Clock::time_point start) {
+    start_ = start;
+    const int cpus = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    per_cpu_.resize(cpus);
+    for (int cpu = 0; cpu < cpus; ++cpu) threads_.emplace_back([this, cpu] { Watch(cpu); });
+  }
+
+  // Stops the threads; returns the stalls of all CPUs, merged where they overlap.
+  std::vector<Stall> Stop() {
+    stop_ = true;
+    for (auto& t : threads_) t.join();
+    std::vector<Stall> all;
+    for (const auto& s : per_cpu_) all.insert(all.end(), s.begin(), s.end());
+    std::sort(all.begin(), all.end(), [](const Stall& a, const Stall& b) { return a.from < b.from; });
+    std::vector<Stall> merged;
+    for (const auto& s : all) {
+      if (!merged.empty() && s.from <= merged.back().to) merged.back().to = std::max(merged.back().to, s.to);
+      else merged.push_back(s);
+    }
+    return merged;
+  }
+
+  bool realtime() const { return realtime_.load(); }
+
+ private:
+  void Watch(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+    sched_param param{};
+    param.sched_priority = 50;
+    if (pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) != 0) realtime_ = false;
+    constexpr auto kSleep = std::chrono::milliseconds(1), kLate = std::chrono::milliseconds(1);
+    while (!stop_.load(std::memory_order_relaxed)) {
+      const auto before = Clock::now();
+      std::this_thread::sleep_for(kSleep);
+      const auto after = Clock::now();
+      if (after - before > kSleep + kLate)
+        per_cpu_[cpu].push_back({std::chrono::duration<double>(before + kSleep - start_).count(),
+                                 std::chrono::duration<double>(after - start_).count()});
+    }
+  }
+
+  Clock::time_point start_;
+  std::atomic<bool> stop_{false}, realtime_{true};
+  std::vector<std::vector<Stall>> per_cpu_;
+  std::vector<std::thread> threads_;
+};
+
 struct LoadOptions {
-  std::string target, addr, fields;
+  std::string target, addr, fields, trace, client = "async";
   strata::v1::EventTimes event_times = strata::v1::EVENT_TIMES_PER_GROUP;
   int items = 100, concurrency = 1;
   double seconds = 5, rate = 0;
@@ -500,6 +570,99 @@ class FeastWorker final : public Worker {
   std::vector<std::string> features_;
 };
 
+// Strata's open loop over gRPC's async API: one thread sends each request at its due time, one
+// takes the answers, over `connections` connections in turn. A generator that does not park a
+// thread per request in flight (as a ranking service's event loop does not) keeps its own
+// wake-ups and hand-offs out of the latencies it measures. Returns each measured request's
+// (due time in s from `start`, latency in us).
+std::vector<std::pair<double, double>> StrataAsyncOpenLoop(const LoadOptions& o, int connections, Clock::time_point start,
+                                                           const std::atomic<bool>& measuring, const std::atomic<bool>& stop,
+                                                           std::atomic<int64_t>& errors) {
+  std::vector<std::unique_ptr<strata::v1::FeatureService::Stub>> stubs;
+  for (int i = 0; i < connections; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection each
+    stubs.push_back(strata::v1::FeatureService::NewStub(
+        grpc::CreateCustomChannel(o.addr, grpc::InsecureChannelCredentials(), args)));
+  }
+  struct Call {  // reused, so that its response keeps its arrays and strings
+    std::optional<grpc::ClientContext> context;  // one per call, as gRPC requires
+    strata::v1::GetFeaturesResponse response;
+    grpc::Status status;
+    Clock::time_point due;
+    bool measured = false;
+    std::unique_ptr<grpc::ClientAsyncResponseReader<strata::v1::GetFeaturesResponse>> reader;
+  };
+  grpc::CompletionQueue cq;
+  std::mutex free_mu;
+  std::vector<std::unique_ptr<Call>> free_calls;
+  std::atomic<int64_t> in_flight{0};
+  std::atomic<bool> sent_all{false};
+  std::vector<std::pair<double, double>> spans;
+  std::thread receiver([&] {
+    void* tag;
+    bool ok;
+    while (cq.Next(&tag, &ok)) {
+      std::unique_ptr<Call> call(static_cast<Call*>(tag));
+      const auto done = Clock::now();
+      const bool good = ok && call->status.ok() && call->response.columns_size() == 51 &&
+                        call->response.columns(0).statuses(0) == strata::v1::PRESENT;
+      if (!call->status.ok()) fmt::print(stderr, "strata: {}\n", call->status.error_message());
+      if (call->measured) {
+        spans.emplace_back(std::chrono::duration<double>(call->due - start).count(),
+                           std::chrono::duration<double, std::micro>(done - call->due).count());
+        if (!good) errors.fetch_add(1);
+      }
+      {
+        std::lock_guard lock(free_mu);
+        free_calls.push_back(std::move(call));
+      }
+      if (in_flight.fetch_sub(1) == 1 && sent_all.load()) cq.Shutdown();
+    }
+  });
+  std::mt19937_64 rng(1234);
+  strata::v1::GetFeaturesRequest request;
+  request.add_entities()->set_entity("user");
+  request.add_entities()->set_entity("item");
+  request.add_features("user_profile:*");
+  request.add_features("item_stats:*");
+  request.add_features("item_embedding:vec");
+  request.set_log(strata::v1::LOG_OFF);
+  request.set_event_times(o.event_times);
+  const auto interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / o.rate));
+  auto due = start;
+  for (int64_t n = 0; !stop.load(std::memory_order_relaxed); ++n, due += interval) {
+    auto* users = request.mutable_entities(0)->mutable_int64_keys();
+    users->Clear();
+    users->Add(static_cast<int64_t>(rng() % o.users_total));
+    auto* items = request.mutable_entities(1)->mutable_int64_keys();
+    items->Clear();
+    for (int i = 0; i < o.items; ++i) items->Add(static_cast<int64_t>(rng() % o.items_total));
+    std::this_thread::sleep_until(due);
+    std::unique_ptr<Call> call;
+    {
+      std::lock_guard lock(free_mu);
+      if (!free_calls.empty()) {
+        call = std::move(free_calls.back());
+        free_calls.pop_back();
+      }
+    }
+    if (!call) call = std::make_unique<Call>();
+    call->due = due;
+    call->measured = measuring.load(std::memory_order_relaxed);
+    call->context.emplace();
+    call->context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    call->reader = stubs[n % connections]->AsyncGetFeatures(&*call->context, request, &cq);
+    in_flight.fetch_add(1);
+    Call* tag = call.release();
+    tag->reader->Finish(&tag->response, &tag->status, tag);
+  }
+  sent_all = true;
+  if (in_flight.load() == 0) cq.Shutdown();  // else the receiver shuts it after the last answer
+  receiver.join();
+  return spans;
+}
+
 void Load(const LoadOptions& o) {
   std::unique_ptr<FeastLayout> layout;
   if (o.target == "redis") layout = std::make_unique<FeastLayout>(FeastLayout::Load(o.fields));
@@ -509,15 +672,25 @@ void Load(const LoadOptions& o) {
     if (o.target == "feast") return std::make_unique<FeastWorker>(o.addr);
     Die("--target must be strata, redis or feast");
   };
+  const bool async_open_loop = o.target == "strata" && o.rate > 0 && o.client == "async";
   std::vector<std::unique_ptr<Worker>> workers;
-  for (int i = 0; i < o.concurrency; ++i) workers.push_back(make());
+  if (!async_open_loop)
+    for (int i = 0; i < o.concurrency; ++i) workers.push_back(make());
   std::atomic<bool> measuring{false}, stop{false};
   std::atomic<int64_t> errors{0};
   std::vector<std::vector<double>> latencies(o.concurrency);
+  std::vector<std::vector<std::pair<double, double>>> spans(o.concurrency);  // (due at s, latency us)
   std::vector<std::thread> threads;
   const auto start = Clock::now();
+  StallMonitor monitor;
+  if (o.rate > 0) monitor.Start(start);
   const auto warmup = std::chrono::milliseconds(std::min<int64_t>(1000, static_cast<int64_t>(o.seconds * 200)));
-  for (int w = 0; w < o.concurrency; ++w)
+  if (async_open_loop)  // --concurrency is its number of connections
+    threads.emplace_back([&] {
+      spans[0] = StrataAsyncOpenLoop(o, o.concurrency, start, measuring, stop, errors);
+      for (const auto& span : spans[0]) latencies[0].push_back(span.second);
+    });
+  for (int w = 0; w < o.concurrency && !async_open_loop; ++w)
     threads.emplace_back([&, w] {
       std::mt19937_64 rng(1234 + w);
       std::vector<int64_t> items(o.items);
@@ -537,6 +710,7 @@ void Load(const LoadOptions& o) {
         const double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
         if (measuring.load(std::memory_order_relaxed)) {
           latencies[w].push_back(us);
+          spans[w].emplace_back(std::chrono::duration<double>(t0 - start).count(), us);
           if (!ok) errors.fetch_add(1);
         }
       }
@@ -549,6 +723,37 @@ void Load(const LoadOptions& o) {
   const double elapsed = std::chrono::duration<double>(Clock::now() - t_measure).count();
   stop = true;
   for (auto& t : threads) t.join();
+  if (!o.trace.empty()) {  // one line per request: when it was due (s from start), its latency (us)
+    std::ofstream f(o.trace);
+    for (int w = 0; w < o.concurrency; ++w)
+      for (const auto& [at, us] : spans[w]) f << at << ' ' << us << ' ' << w << '\n';
+  }
+  json stalls_out;
+  if (o.rate > 0) {
+    // The requests that overlapped none of the machine's stalls, and the share of the measured
+    // time the machine stood still.
+    const auto stalls = monitor.Stop();
+    const double from = std::chrono::duration<double>(t_measure - start).count(), to = from + elapsed;
+    double stalled = 0;
+    for (const auto& s : stalls) stalled += std::max(0.0, std::min(s.to, to) - std::max(s.from, from));
+    std::vector<double> clear;
+    for (const auto& w : spans)
+      for (const auto& [at, us] : w) {
+        const double end = at + us * 1e-6;
+        auto it = std::lower_bound(stalls.begin(), stalls.end(), at,
+                                   [](const StallMonitor::Stall& s, double t) { return s.to < t; });
+        if (it == stalls.end() || it->from > end) clear.push_back(us);
+      }
+    std::sort(clear.begin(), clear.end());
+    auto clear_pct = [&](double p) {
+      return clear.empty() ? 0.0 : clear[std::min(clear.size() - 1, static_cast<size_t>(p * static_cast<double>(clear.size())))];
+    };
+    stalls_out = {{"stalled_share", stalled / elapsed},
+                  {"stall_monitor_realtime", monitor.realtime()},
+                  {"requests_clear_of_stalls", clear.size()},
+                  {"clear_p99_us", clear_pct(0.99)},
+                  {"clear_p999_us", clear_pct(0.999)}};
+  }
   std::vector<double> all;
   for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
   std::sort(all.begin(), all.end());
@@ -559,6 +764,7 @@ void Load(const LoadOptions& o) {
               {"rate", o.rate},       {"requests", all.size()},   {"errors", errors.load()},
               {"rps", all.size() / elapsed}, {"p50_us", pct(0.50)}, {"p99_us", pct(0.99)},
               {"p999_us", pct(0.999)}};
+  if (!stalls_out.is_null()) out.update(stalls_out);
   fmt::print("{}\n", out.dump());
 }
 
@@ -567,6 +773,9 @@ void Load(const LoadOptions& o) {
 int main(int argc, char** argv) {
   if (argc < 2) Die("usage: serving_bench gen|load [options] (see the comment at the top of serving_bench.cc)");
   const std::string cmd = argv[1];
+  // The load generator on jemalloc, as the server is: glibc's malloc was a fifth of its CPU, taken
+  // from the cores the server shares with it (the same for every system it drives).
+  if (cmd == "load") strata::MaybeReexecWithJemalloc(argc, argv);
   std::map<std::string, std::string> a;
   for (int i = 2; i + 1 < argc; i += 2) a[argv[i]] = argv[i + 1];
   auto get = [&](const std::string& k, const std::string& d) { return a.count(k) ? a[k] : d; };
@@ -598,6 +807,9 @@ int main(int argc, char** argv) {
     o.target = get("--target", "strata");
     o.addr = get("--addr", "127.0.0.1:6566");
     o.fields = get("--fields", "");
+    o.trace = get("--trace", "");
+    o.client = get("--client", "async");
+    if (o.client != "async" && o.client != "sync") Die("--client must be async or sync");
     o.items = std::stoi(get("--items", "100"));
     o.concurrency = std::stoi(get("--concurrency", "1"));
     o.seconds = std::stod(get("--seconds", "5"));
