@@ -3,7 +3,8 @@
 Same data for all three (1M users x 20 features, 1M items x 30 features + a 64-d embedding, int8
 in Strata), same request shapes (1 user + 100 items, 1 user + 500 items), same machine:
 
-  strata  - `strata serve`, gRPC, queried by serving_bench's strata::Client workers
+  strata  - `strata serve`, gRPC, queried by serving_bench's strata::Client workers (closed loop)
+            and its async generator (open loop)
   redis   - redis-server with the rows in Feast's Redis layout (written with Feast's key and field
             encodings), queried by a pipelined hiredis client that decodes every value: the work
             a Feast-style service does, without Python

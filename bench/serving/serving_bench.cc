@@ -582,8 +582,11 @@ std::vector<std::pair<double, double>> StrataAsyncOpenLoop(const LoadOptions& o,
   for (int i = 0; i < connections; ++i) {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection each
-    stubs.push_back(strata::v1::FeatureService::NewStub(
-        grpc::CreateCustomChannel(o.addr, grpc::InsecureChannelCredentials(), args)));
+    auto channel = grpc::CreateCustomChannel(o.addr, grpc::InsecureChannelCredentials(), args);
+    // Connected before the first request is due, so no request waits for a handshake.
+    if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10)))
+      Die("cannot connect to strata at " + o.addr);
+    stubs.push_back(strata::v1::FeatureService::NewStub(channel));
   }
   struct Call {  // reused, so that its response keeps its arrays and strings
     std::optional<grpc::ClientContext> context;  // one per call, as gRPC requires
