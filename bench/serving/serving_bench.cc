@@ -728,6 +728,7 @@ void Load(const LoadOptions& o) {
   for (auto& t : threads) t.join();
   if (!o.trace.empty()) {  // one line per request: when it was due (s from start), its latency (us)
     std::ofstream f(o.trace);
+    f << fmt::format("# start {:.6f} s (steady clock)\n", std::chrono::duration<double>(start.time_since_epoch()).count());
     for (int w = 0; w < o.concurrency; ++w)
       for (const auto& [at, us] : spans[w]) f << at << ' ' << us << ' ' << w << '\n';
   }
