@@ -666,6 +666,11 @@ std::vector<std::pair<double, double>> StrataAsyncOpenLoop(const LoadOptions& o,
   return spans;
 }
 
+// The p-quantile of sorted values (0 for none).
+double Percentile(const std::vector<double>& sorted, double p) {
+  return sorted.empty() ? 0.0 : sorted[std::min(sorted.size() - 1, static_cast<size_t>(p * static_cast<double>(sorted.size())))];
+}
+
 void Load(const LoadOptions& o) {
   std::unique_ptr<FeastLayout> layout;
   if (o.target == "redis") layout = std::make_unique<FeastLayout>(FeastLayout::Load(o.fields));
@@ -749,21 +754,16 @@ void Load(const LoadOptions& o) {
         if (it == stalls.end() || it->from > end) clear.push_back(us);
       }
     std::sort(clear.begin(), clear.end());
-    auto clear_pct = [&](double p) {
-      return clear.empty() ? 0.0 : clear[std::min(clear.size() - 1, static_cast<size_t>(p * static_cast<double>(clear.size())))];
-    };
     stalls_out = {{"stalled_share", stalled / elapsed},
                   {"stall_monitor_realtime", monitor.realtime()},
                   {"requests_clear_of_stalls", clear.size()},
-                  {"clear_p99_us", clear_pct(0.99)},
-                  {"clear_p999_us", clear_pct(0.999)}};
+                  {"clear_p99_us", Percentile(clear, 0.99)},
+                  {"clear_p999_us", Percentile(clear, 0.999)}};
   }
   std::vector<double> all;
   for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
   std::sort(all.begin(), all.end());
-  auto pct = [&](double p) {
-    return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<size_t>(p * static_cast<double>(all.size())))];
-  };
+  auto pct = [&](double p) { return Percentile(all, p); };
   json out = {{"target", o.target},   {"items", o.items},         {"concurrency", o.concurrency},
               {"rate", o.rate},       {"requests", all.size()},   {"errors", errors.load()},
               {"rps", all.size() / elapsed}, {"p50_us", pct(0.50)}, {"p99_us", pct(0.99)},
