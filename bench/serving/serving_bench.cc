@@ -9,13 +9,14 @@
 //   serving_bench warm --addr HOST:PORT --users N --items-total M   (reads every key once)
 //   serving_bench load --target strata|redis|feast --addr HOST:PORT --items K --concurrency C
 //                      --seconds S [--rate R] [--fields F] [--users N --items-total M]
-//                      [--event-times per-group|per-column|none] [--trace FILE]
+//                      [--event-times per-group|per-column|none] [--trace FILE] [--client async|sync]
 //       Closed loop (each of C workers sends its next request when the last one returns), or
 //       open loop at R requests/s (latency counted from each request's scheduled time). Every
 //       request asks for 1 user + K items: 20 user features, 30 item features and a 64-d
 //       embedding, and (strata) the event times per group by default, as Feast's layout holds
 //       them (one "_ts:view" per entity and feature view). Prints one JSON line: throughput and
-//       latency percentiles; --trace writes each measured request's due time and latency.
+//       latency percentiles; --trace writes each measured request's due time and latency. Strata's
+//       open loop is sent over gRPC's async API on C connections (--client sync: C workers).
 
 #include <arrow/api.h>
 #include <arrow/io/file.h>
@@ -457,19 +458,30 @@ class Worker {
   virtual bool Request(int64_t user, const std::vector<int64_t>& items) = 0;
 };
 
+// The request every strata generator sends (its keys refilled per call), and its answer's check.
+strata::v1::GetFeaturesRequest StrataRequest(strata::v1::EventTimes event_times) {
+  strata::v1::GetFeaturesRequest request;
+  request.add_entities()->set_entity("user");
+  request.add_entities()->set_entity("item");
+  request.add_features("user_profile:*");
+  request.add_features("item_stats:*");
+  request.add_features("item_embedding:vec");
+  request.set_log(strata::v1::LOG_OFF);
+  request.set_event_times(event_times);
+  return request;
+}
+
+bool StrataAnswered(const strata::v1::GetFeaturesResponse& response) {
+  return response.columns_size() == 51 && response.columns(0).statuses(0) == strata::v1::PRESENT;
+}
+
 class StrataWorker final : public Worker {
  public:
   StrataWorker(const std::string& addr, strata::v1::EventTimes event_times) {
     auto c = strata::Client::Connect(addr);
     if (!c.ok()) Die(c.status().ToString());
     client_ = std::move(*c);
-    request_.add_entities()->set_entity("user");
-    request_.add_entities()->set_entity("item");
-    request_.add_features("user_profile:*");
-    request_.add_features("item_stats:*");
-    request_.add_features("item_embedding:vec");
-    request_.set_log(strata::v1::LOG_OFF);
-    request_.set_event_times(event_times);
+    request_ = StrataRequest(event_times);
   }
   // One request and one response per worker, refilled call after call, as a client that keeps
   // its messages does (their arrays and strings are reused).
@@ -485,7 +497,7 @@ class StrataWorker final : public Worker {
       fmt::print(stderr, "strata: {}\n", st.ToString());
       return false;
     }
-    return response_.columns_size() == 51 && response_.columns(0).statuses(0) == strata::v1::PRESENT;
+    return StrataAnswered(response_);
   }
 
  private:
@@ -608,8 +620,7 @@ std::vector<std::pair<double, double>> StrataAsyncOpenLoop(const LoadOptions& o,
     while (cq.Next(&tag, &ok)) {
       std::unique_ptr<Call> call(static_cast<Call*>(tag));
       const auto done = Clock::now();
-      const bool good = ok && call->status.ok() && call->response.columns_size() == 51 &&
-                        call->response.columns(0).statuses(0) == strata::v1::PRESENT;
+      const bool good = ok && call->status.ok() && StrataAnswered(call->response);
       if (!call->status.ok()) fmt::print(stderr, "strata: {}\n", call->status.error_message());
       if (call->measured) {
         spans.emplace_back(std::chrono::duration<double>(call->due - start).count(),
@@ -624,14 +635,7 @@ std::vector<std::pair<double, double>> StrataAsyncOpenLoop(const LoadOptions& o,
     }
   });
   std::mt19937_64 rng(1234);
-  strata::v1::GetFeaturesRequest request;
-  request.add_entities()->set_entity("user");
-  request.add_entities()->set_entity("item");
-  request.add_features("user_profile:*");
-  request.add_features("item_stats:*");
-  request.add_features("item_embedding:vec");
-  request.set_log(strata::v1::LOG_OFF);
-  request.set_event_times(o.event_times);
+  strata::v1::GetFeaturesRequest request = StrataRequest(o.event_times);
   const auto interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / o.rate));
   auto due = start;
   for (int64_t n = 0; !stop.load(std::memory_order_relaxed); ++n, due += interval) {
@@ -686,7 +690,6 @@ void Load(const LoadOptions& o) {
     for (int i = 0; i < o.concurrency; ++i) workers.push_back(make());
   std::atomic<bool> measuring{false}, stop{false};
   std::atomic<int64_t> errors{0};
-  std::vector<std::vector<double>> latencies(o.concurrency);
   std::vector<std::vector<std::pair<double, double>>> spans(o.concurrency);  // (due at s, latency us)
   std::vector<std::thread> threads;
   const auto start = Clock::now();
@@ -694,10 +697,7 @@ void Load(const LoadOptions& o) {
   if (o.rate > 0) monitor.Start(start);
   const auto warmup = std::chrono::milliseconds(std::min<int64_t>(1000, static_cast<int64_t>(o.seconds * 200)));
   if (async_open_loop)  // --concurrency is its number of connections
-    threads.emplace_back([&] {
-      spans[0] = StrataAsyncOpenLoop(o, o.concurrency, start, measuring, stop, errors);
-      for (const auto& span : spans[0]) latencies[0].push_back(span.second);
-    });
+    threads.emplace_back([&] { spans[0] = StrataAsyncOpenLoop(o, o.concurrency, start, measuring, stop, errors); });
   for (int w = 0; w < o.concurrency && !async_open_loop; ++w)
     threads.emplace_back([&, w] {
       std::mt19937_64 rng(1234 + w);
@@ -717,7 +717,6 @@ void Load(const LoadOptions& o) {
         const bool ok = workers[w]->Request(user, items);
         const double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
         if (measuring.load(std::memory_order_relaxed)) {
-          latencies[w].push_back(us);
           spans[w].emplace_back(std::chrono::duration<double>(t0 - start).count(), us);
           if (!ok) errors.fetch_add(1);
         }
@@ -761,7 +760,8 @@ void Load(const LoadOptions& o) {
                   {"clear_p999_us", Percentile(clear, 0.999)}};
   }
   std::vector<double> all;
-  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  for (const auto& w : spans)
+    for (const auto& span : w) all.push_back(span.second);
   std::sort(all.begin(), all.end());
   auto pct = [&](double p) { return Percentile(all, p); };
   json out = {{"target", o.target},   {"items", o.items},         {"concurrency", o.concurrency},
