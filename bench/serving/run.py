@@ -117,7 +117,7 @@ def bucket_quantile(before, after, q):
 
 
 def median_of(runs):
-    return {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50_us", "p99_us", "p999_us")}
+    return {k: statistics.median(r.get(k, 0) for r in runs) for k in ("rps", "p50_us", "p99_us", "p999_us", "steal_share")}
 
 
 def main():
@@ -207,7 +207,7 @@ def main():
         for k in (100, 500):
             print(f"\n1 user + {k} items (medians of {args.runs} runs of {args.seconds:g}s; latency in microseconds; "
                   f"strata's event times {args.event_times})")
-            print(f"  {'system':<8} {'conc':>5} {'req/s':>10} {'p50':>9} {'p99':>9} {'p999':>9}")
+            print(f"  {'system':<8} {'conc':>5} {'req/s':>10} {'p50':>9} {'p99':>9} {'p999':>9} {'steal':>6}")
             for target, addr, lv, secs in (("strata", strata_addr, levels, args.seconds),
                                            ("redis", redis_addr, levels, args.seconds),
                                            ("feast", feast_addr, [int(c) for c in args.feast_concurrency.split(",")],
@@ -219,7 +219,7 @@ def main():
                     m = median_of(runs)
                     results[(target, k, c)] = m
                     print(f"  {target:<8} {c:>5} {m['rps']:>10.0f} {m['p50_us']:>9.0f} {m['p99_us']:>9.0f} "
-                          f"{m['p999_us']:>9.0f}", flush=True)
+                          f"{m['p999_us']:>9.0f} {m['steal_share']:>6.1%}", flush=True)
 
         def peak(target, k):
             return max((v["rps"] for (t_, k_, c), v in results.items() if t_ == target and k_ == k), default=0)
@@ -242,8 +242,8 @@ def main():
         after = server_buckets(http_port)
         for r in runs:
             print(f"  p50 {r['p50_us']:.0f} us, p99 {r['p99_us']:.0f} us, p999 {r['p999_us']:.0f} us; "
-                  f"the machine stood still {r['stalled_share']:.2%} of the time "
-                  f"(p99 of the requests clear of those stalls: {r['clear_p99_us']:.0f} us)")
+                  f"the host took {r.get('steal_share', 0):.1%} of the CPU time (steal) and stood the machine still "
+                  f"{r['stalled_share']:.2%} of the time (p99 of the requests clear of those stalls: {r['clear_p99_us']:.0f} us)")
         m = median_of(runs)
         print(f"  median: p50 {m['p50_us']:.0f} us, p99 {m['p99_us']:.0f} us, p999 {m['p999_us']:.0f} us")
         # The server's share: its own histogram of the same requests (from decoded request to

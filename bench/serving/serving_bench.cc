@@ -403,6 +403,27 @@ class StallMonitor {
   std::vector<std::thread> threads_;
 };
 
+// The CPU time the kernel counted, summed over the CPUs (/proc/stat's "cpu" line, in ticks), and
+// the part of it the host took: on a shared VM the host takes vCPUs away, most of all while they
+// are busy, and each millisecond it does lands in someone's latency.
+struct CpuTimes {
+  double steal = 0, total = 0;
+};
+
+CpuTimes ReadCpuTimes() {
+  std::ifstream f("/proc/stat");
+  std::string cpu;
+  CpuTimes t;
+  if (!(f >> cpu) || cpu != "cpu") return t;
+  for (int i = 0; i < 8; ++i) {  // user nice system idle iowait irq softirq steal (guest is in user)
+    double v;
+    if (!(f >> v)) break;
+    t.total += v;
+    if (i == 7) t.steal = v;
+  }
+  return t;
+}
+
 struct LoadOptions {
   std::string target, addr, fields, trace, client = "async";
   strata::v1::EventTimes event_times = strata::v1::EVENT_TIMES_PER_GROUP;
@@ -725,8 +746,10 @@ void Load(const LoadOptions& o) {
   std::this_thread::sleep_for(warmup);
   measuring = true;
   const auto t_measure = Clock::now();
+  const CpuTimes cpu_before = ReadCpuTimes();
   std::this_thread::sleep_for(std::chrono::duration<double>(o.seconds));
   measuring = false;
+  const CpuTimes cpu_after = ReadCpuTimes();
   const double elapsed = std::chrono::duration<double>(Clock::now() - t_measure).count();
   stop = true;
   for (auto& t : threads) t.join();
@@ -768,6 +791,9 @@ void Load(const LoadOptions& o) {
               {"rate", o.rate},       {"requests", all.size()},   {"errors", errors.load()},
               {"rps", all.size() / elapsed}, {"p50_us", pct(0.50)}, {"p99_us", pct(0.99)},
               {"p999_us", pct(0.999)}};
+  // The host's share of the machine's CPU time while measuring (0 where /proc/stat has none).
+  if (cpu_after.total > cpu_before.total)
+    out["steal_share"] = (cpu_after.steal - cpu_before.steal) / (cpu_after.total - cpu_before.total);
   if (!stalls_out.is_null()) out.update(stalls_out);
   fmt::print("{}\n", out.dump());
 }
