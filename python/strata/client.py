@@ -171,6 +171,18 @@ def _decode_arrow_response(body: bytes) -> dict:
     return out
 
 
+def _key_list(keys) -> list:
+    """Keys as JSON-ready Python values, from what Store.get_online takes: one key, a list, a
+    NumPy array, a pandas Series or a pyarrow array."""
+    if isinstance(keys, (pa.Array, pa.ChunkedArray)):
+        keys = keys.to_pylist()
+    elif hasattr(keys, "tolist"):  # NumPy arrays and scalars, pandas Series
+        keys = keys.tolist()
+    if isinstance(keys, (str, int)):
+        return [keys]
+    return list(keys)
+
+
 def _raise_for(status: int, body: str, url: str):
     try:
         message = json.loads(body).get("error", body)
@@ -253,7 +265,7 @@ class RemoteStore:
         ents = {e["name"]: e for e in self.definitions()["entities"]}
         body: Dict[str, Any] = {"entities": [], "features": _refs(features)}
         for name, keys in entities.items():
-            keys = [keys] if isinstance(keys, (str, int)) else list(keys)
+            keys = _key_list(keys)
             kind = "string_keys" if ents.get(name, {}).get("key_type") == "string" else "int64_keys"
             body["entities"].append({"entity": name, kind: keys})
         if as_of is not None:
@@ -287,7 +299,7 @@ class RemoteStore:
         entity = next(e for e in defs["entities"] if e["name"] == g["entity"])
         names = [f["name"] for f in g["features"]] if features is None else _refs(features)
         suffix = f"@{limit}" if (g["kind"] == "sequence" and limit > 0) else ""
-        keys = [keys] if isinstance(keys, (str, int)) else list(keys)
+        keys = _key_list(keys)
         # The table has no event times: the server leaves them out (a third of the response).
         response = self.get_features({entity["name"]: keys}, [f"{group}:{n}{suffix}" for n in names], as_of,
                                      event_times="none")

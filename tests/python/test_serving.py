@@ -81,6 +81,12 @@ def test_remote_reads_match_the_embedded_store(server):
         assert vec.schema.field("vec").type == pa.list_(pa.float32(), 3)
         assert vec.column("vec").to_pylist() == [[0.5, 0.25, -1.0], None]
         assert vec.equals(store.get_online("item_vec", ["a", "b"]))
+        # Keys as the embedded store takes them: NumPy and pyarrow arrays, one NumPy scalar.
+        import numpy as np
+        for keys in (np.array([1, 2, 3]), pa.array([1, 2, 3]), pa.chunked_array([[1], [2, 3]])):
+            assert remote.get_online("user_profile", keys).equals(got), type(keys)
+        assert remote.get_online("user_profile", np.int64(1)).equals(got.slice(0, 1))
+        assert remote.get_online("item_vec", np.array(["a", "b"])).equals(vec)
 
     # Both response encodings (Arrow IPC by default, proto3 JSON) say the same.
     for fmt in ("arrow", "json"):
