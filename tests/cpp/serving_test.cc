@@ -97,6 +97,14 @@ TEST(ReadPlanTest, RejectsBadRequestsWithTheirReason) {
   v1::GetFeaturesRequest twice = Request({1}, {"profile:age"});
   *twice.add_entities() = twice.entities(0);
   EXPECT_NE(err(twice).find("listed twice"), std::string::npos);
+  v1::GetFeaturesRequest bad_log = Request({1}, {"profile:age"});
+  bad_log.set_log(static_cast<v1::LogMode>(7));
+  EXPECT_NE(err(bad_log).find("unknown log 7"), std::string::npos);
+  v1::GetFeaturesRequest long_id = Request({1}, {"profile:age"});
+  long_id.set_request_id(std::string(kMaxRequestIdBytes + 1, 'r'));
+  EXPECT_NE(err(long_id).find("request_id of 257 bytes"), std::string::npos);
+  long_id.set_request_id(std::string(kMaxRequestIdBytes, 'r'));
+  EXPECT_TRUE(DecodeGetFeatures(d, long_id, limits).ok());
   limits.max_keys = 3;
   EXPECT_NE(err(Request({1, 2, 3, 4}, {"profile:age"})).find("oversized batch"), std::string::npos);
 
@@ -384,6 +392,15 @@ TEST_F(ServerTest, HttpJsonHealthAndMetrics) {
                   "application/json");
   EXPECT_EQ(res->status, 400);
   EXPECT_NE(res->body.find("no feature group 'x'"), std::string::npos);
+  res = http.Post("/v1/features", R"({"entities": [{"entity": "user", "string_keys": ["u1"]}], "features": ["profile:age"]})",
+                  "application/json");
+  EXPECT_EQ(res->status, 400);
+  EXPECT_NE(res->body.find("has int64 keys"), std::string::npos) << res->body;
+  // httplib's own errors answer in the same JSON.
+  res = http.Get("/v1/nope");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  EXPECT_NE(res->body.find("{\"error\": \"no such endpoint: GET /v1/nope"), std::string::npos) << res->body;
   res = http.Post("/v1/push",
                   R"({"group": "profile", "rows": [{"int64_key": "5", "event_time_micros": "1700000000000000",
                       "features": {"country": {"string_value": "NL"}}}]})",
@@ -398,8 +415,8 @@ TEST_F(ServerTest, HttpJsonHealthAndMetrics) {
   EXPECT_NE(res->body.find("strata_requests_total{method=\"GetFeatures\",transport=\"http\",outcome=\"ok\"} 1"),
             std::string::npos)
       << res->body;
-  EXPECT_NE(res->body.find("outcome=\"invalid_argument\"} 2"), std::string::npos);
-  EXPECT_NE(res->body.find("strata_request_duration_seconds_bucket{method=\"GetFeatures\",transport=\"http\",le=\"+Inf\"} 3"),
+  EXPECT_NE(res->body.find("outcome=\"invalid_argument\"} 3"), std::string::npos);
+  EXPECT_NE(res->body.find("strata_request_duration_seconds_bucket{method=\"GetFeatures\",transport=\"http\",le=\"+Inf\"} 4"),
             std::string::npos);
   EXPECT_NE(res->body.find("strata_keys_served_total 2"), std::string::npos);
   EXPECT_NE(res->body.find("strata_online_cache_hit_ratio"), std::string::npos);
@@ -410,19 +427,29 @@ TEST_F(ServerTest, HttpJsonHealthAndMetrics) {
 TEST_F(ServerTest, GrpcHealthServiceAnswersServing) {
   auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->grpc_port()), grpc::InsecureChannelCredentials());
   grpc::GenericStub stub(channel);
-  grpc::ClientContext ctx;
-  grpc::Slice empty("", 0);  // HealthCheckRequest{service: ""} encodes as no bytes
-  grpc::ByteBuffer request(&empty, 1), response;
-  std::promise<grpc::Status> done;
-  stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
-                 [&](grpc::Status s) { done.set_value(s); });
-  grpc::Status s = done.get_future().get();
-  ASSERT_TRUE(s.ok()) << s.error_message();
-  std::vector<grpc::Slice> slices;
-  ASSERT_TRUE(response.Dump(&slices).ok());
-  std::string bytes;
-  for (auto& sl : slices) bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
-  EXPECT_EQ(bytes, std::string("\x08\x01", 2));  // status: SERVING
+  // HealthCheckRequest{service: name}: "" (the server) encodes as no bytes, a name as field 1.
+  auto check = [&](const std::string& service, std::string* answer) {
+    const std::string encoded = service.empty() ? "" : "\x0a" + std::string(1, static_cast<char>(service.size())) + service;
+    grpc::ClientContext ctx;
+    grpc::Slice slice(encoded.data(), encoded.size());
+    grpc::ByteBuffer request(&slice, 1), response;
+    std::promise<grpc::Status> done;
+    stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                   [&](grpc::Status s) { done.set_value(s); });
+    grpc::Status s = done.get_future().get();
+    std::vector<grpc::Slice> slices;
+    if (s.ok() && response.Dump(&slices).ok())
+      for (auto& sl : slices) answer->append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+    return s;
+  };
+  for (const std::string service : {"", "strata.v1.FeatureService"}) {
+    std::string answer;
+    grpc::Status s = check(service, &answer);
+    ASSERT_TRUE(s.ok()) << "'" << service << "': " << s.error_message();
+    EXPECT_EQ(answer, std::string("\x08\x01", 2)) << service;  // status: SERVING
+  }
+  std::string answer;
+  EXPECT_EQ(check("strata.v1.Nope", &answer).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(ServerTest, FeatureLogHoldsEveryServedValueByRequestId) {
@@ -508,6 +535,31 @@ TEST(FeatureLoggerTest, DropsAndCountsWhenTheQueueIsFull) {
   EXPECT_EQ((*logger)->dropped(), 5u);
   ASSERT_TRUE((*logger)->Stop().ok());
   EXPECT_EQ((*logger)->rows_written(), 0u);
+}
+
+TEST(FeatureLoggerTest, DropsWhenTheQueuedColumnsWouldHoldTooMuchMemory) {
+  TempDir dir;
+  auto repo = testing::MakeRepo(dir, kRepo);
+  FeatureLoggerOptions o;
+  o.max_pending_bytes = 64 << 10;
+  o.commit_interval_ms = 60'000;
+  auto logger = FeatureLogger::Start(repo->offline_options(), o);
+  ASSERT_TRUE(logger.ok()) << logger.status().ToString();
+  arrow::Int32Builder b;
+  ASSERT_TRUE(b.AppendEmptyValues(100'000).ok());  // ~400 KB: over the bound on its own
+  std::shared_ptr<arrow::Array> big = b.Finish().ValueOrDie();
+  (*logger)->Log(LogRecord{"big", 1, {{"user", {int64_t{1}}}}, {{"profile:age", 0, big, 0}}});
+  EXPECT_EQ((*logger)->dropped(), 1u);
+  EXPECT_EQ((*logger)->pending_bytes(), 0);
+  arrow::Int32Builder s;
+  ASSERT_TRUE(s.Append(7).ok());
+  std::shared_ptr<arrow::Array> small = s.Finish().ValueOrDie();
+  (*logger)->Log(LogRecord{"small", 1, {{"user", {int64_t{1}}}}, {{"profile:age", 0, small, 0}}});
+  ASSERT_TRUE((*logger)->Flush().ok());
+  EXPECT_EQ((*logger)->dropped(), 1u);
+  EXPECT_EQ((*logger)->pending_bytes(), 0);
+  ASSERT_TRUE((*logger)->Stop().ok());
+  EXPECT_EQ((*logger)->rows_written(), 1u);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #pragma once
-// strata::Client: a C++ client of `strata serve` over gRPC. Thread-safe; keep one per process
-// (it holds one HTTP/2 channel, multiplexing concurrent calls).
+// strata::Client: a C++ client of `strata serve` over gRPC. Thread-safe (concurrent calls share
+// its HTTP/2 channel), on a TCP connection of its own: threads that each send many requests go
+// faster with a client each, as the server reads one connection's requests on one thread.
 
 #include <chrono>
 #include <memory>

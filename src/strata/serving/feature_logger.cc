@@ -2,6 +2,7 @@
 
 #include <arrow/array.h>
 #include <arrow/record_batch.h>
+#include <arrow/util/byte_size.h>
 
 #include <chrono>
 
@@ -12,6 +13,19 @@
 namespace strata::serving {
 
 namespace {
+
+// The memory a queued record keeps alive: its columns' buffers (whole, as a request's reads
+// own them) and its keys.
+int64_t RecordBytes(const LogRecord& r) {
+  int64_t bytes = static_cast<int64_t>(sizeof(LogRecord) + r.request_id.size());
+  for (const auto& c : r.columns) bytes += c.values ? arrow::util::TotalBufferSize(*c.values->data()) : 0;
+  for (const auto& e : r.entities)
+    for (const auto& k : e.keys) {
+      bytes += static_cast<int64_t>(sizeof(Value));
+      if (const auto* s = std::get_if<std::string>(&k)) bytes += static_cast<int64_t>(s->size());
+    }
+  return bytes;
+}
 
 std::string KeyText(const Value& key) {
   if (const auto* i = std::get_if<int64_t>(&key)) return std::to_string(*i);
@@ -38,12 +52,15 @@ FeatureLogger::FeatureLogger(std::unique_ptr<OfflineStore> offline, FeatureLogge
 FeatureLogger::~FeatureLogger() { (void)Stop(); }
 
 void FeatureLogger::Log(LogRecord record) {
+  record.bytes = RecordBytes(record);
   {
     std::lock_guard lock(mu_);
-    if (stopping_ || queue_.size() >= options_.max_pending_records) {
+    if (stopping_ || queue_.size() >= options_.max_pending_records ||
+        queue_bytes_ + record.bytes > options_.max_pending_bytes) {
       dropped_.fetch_add(1, std::memory_order_relaxed);
       return;
     }
+    queue_bytes_ += record.bytes;
     queue_.push_back(std::move(record));
   }
   wake_.notify_one();
@@ -52,6 +69,11 @@ void FeatureLogger::Log(LogRecord record) {
 size_t FeatureLogger::pending() const {
   std::lock_guard lock(mu_);
   return queue_.size();
+}
+
+int64_t FeatureLogger::pending_bytes() const {
+  std::lock_guard lock(mu_);
+  return queue_bytes_;
 }
 
 Status FeatureLogger::Flush() {
@@ -83,6 +105,7 @@ void FeatureLogger::Run() {
     wake_.wait_for(lock, interval, [&] { return stopping_ || !queue_.empty() || flush_requested_ > flush_done_; });
     std::vector<LogRecord> batch;
     while (!queue_.empty() && batch.size() < 1024) {
+      queue_bytes_ -= queue_.front().bytes;
       batch.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
@@ -90,7 +113,17 @@ void FeatureLogger::Run() {
     const uint64_t ticket = flush_requested_;
     const bool more = !queue_.empty();
     lock.unlock();
+    const uint64_t batch_records = batch.size();
     Status st = WriteRecords(&batch);
+    if (!st.ok()) {
+      // The snapshot being filled may hold half a batch: give it up, and count what it held.
+      dropped_.fetch_add(batch_records + append_records_, std::memory_order_relaxed);
+      append_.reset();
+      append_rows_ = 0;
+      append_records_ = 0;
+    } else {
+      append_records_ += batch_records;
+    }
     if (st.ok() && append_rows_ > 0 &&
         ((!more && drain) || append_rows_ >= options_.commit_rows || Clock::now() - last_commit >= interval)) {
       st = CommitPending();
@@ -151,9 +184,14 @@ Status FeatureLogger::CommitPending() {
   std::map<std::string, std::string> properties{{kMaxWriteSeqProperty, std::to_string(next_write_seq_ - 1)}};
   auto committed = append_->Commit(properties);
   const int64_t rows = append_rows_;
+  const uint64_t records = append_records_;
   append_.reset();
   append_rows_ = 0;
-  if (!committed.ok()) return committed.status().WithContext("committing the feature log");
+  append_records_ = 0;
+  if (!committed.ok()) {
+    dropped_.fetch_add(records, std::memory_order_relaxed);
+    return committed.status().WithContext("committing the feature log");
+  }
   rows_written_.fetch_add(rows, std::memory_order_relaxed);
   commits_.fetch_add(1, std::memory_order_relaxed);
   return Status::OK();

@@ -5,8 +5,8 @@
 //   features (a JSON object: "group:feature" -> the value served, null where none was).
 // A training set joins it with labels by request_id (and entity_key). Requests hand over
 // the Arrow columns they already read (no copy); a background thread encodes and commits them
-// in batches. When the queue is full a record is dropped and counted: logging never stalls
-// serving.
+// in batches. When the queue is full (in records or in the bytes their columns hold) a record is
+// dropped and counted: logging never stalls serving, nor lets a lagging log eat the memory.
 
 #include <arrow/type_fwd.h>
 
@@ -44,10 +44,12 @@ struct LogRecord {
   int64_t request_time = 0;
   std::vector<LoggedEntity> entities;
   std::vector<LoggedColumn> columns;
+  int64_t bytes = 0;  // what it holds in memory while queued (set by FeatureLogger::Log)
 };
 
 struct FeatureLoggerOptions {
-  size_t max_pending_records = 10'000;  // queue bound; beyond it records are dropped
+  size_t max_pending_records = 10'000;        // queue bounds; beyond either, records are dropped
+  int64_t max_pending_bytes = int64_t{256} << 20;
   int64_t commit_rows = 200'000;        // rows per snapshot at most
   int64_t commit_interval_ms = 5'000;   // commit at least this often when rows are pending
 };
@@ -58,6 +60,7 @@ class FeatureLogger {
   ~FeatureLogger();  // Stops (flushing what is queued).
 
   // Never blocks on I/O: queues the record, or drops it (counted) when the queue is full.
+  // Records a failed write or commit loses are counted as dropped too.
   void Log(LogRecord record);
   // Commits everything queued so far; returns the first error the writer met, if any.
   Status Flush();
@@ -67,6 +70,7 @@ class FeatureLogger {
   uint64_t rows_written() const { return rows_written_.load(std::memory_order_relaxed); }
   uint64_t commits() const { return commits_.load(std::memory_order_relaxed); }
   size_t pending() const;
+  int64_t pending_bytes() const;
   uint64_t errors() const { return errors_.load(std::memory_order_relaxed); }
 
  private:
@@ -85,6 +89,8 @@ class FeatureLogger {
   std::condition_variable wake_;
   std::condition_variable flushed_;
   std::deque<LogRecord> queue_;
+  int64_t queue_bytes_ = 0;
+  uint64_t append_records_ = 0;  // records in the snapshot being filled (writer thread only)
   bool stopping_ = false;
   uint64_t flush_requested_ = 0, flush_done_ = 0;
   Status first_error_;

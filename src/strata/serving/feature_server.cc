@@ -337,7 +337,10 @@ std::string FeatureServer::RenderMetrics() {
   AppendSample("strata_last_write_seq", "", static_cast<double>(repo_->last_write_seq()), &out);
   AppendMetricHeader("strata_feature_log_pending_records", "gauge", "Responses queued for the feature log.", &out);
   AppendSample("strata_feature_log_pending_records", "", static_cast<double>(logger_->pending()), &out);
-  AppendMetricHeader("strata_feature_log_dropped_total", "counter", "Responses not logged because the log queue was full.", &out);
+  AppendMetricHeader("strata_feature_log_pending_bytes", "gauge", "Memory the responses queued for the feature log hold.", &out);
+  AppendSample("strata_feature_log_pending_bytes", "", static_cast<double>(logger_->pending_bytes()), &out);
+  AppendMetricHeader("strata_feature_log_dropped_total", "counter",
+                     "Responses not logged: the log queue was full, or a write of the log failed.", &out);
   AppendSample("strata_feature_log_dropped_total", "", static_cast<double>(logger_->dropped()), &out);
   AppendMetricHeader("strata_feature_log_rows_total", "counter", "Rows committed to the _feature_log table.", &out);
   AppendSample("strata_feature_log_rows_total", "", static_cast<double>(logger_->rows_written()), &out);

@@ -161,6 +161,17 @@ Result<std::unique_ptr<HttpService>> HttpService::Start(FeatureServer& server, c
   http.Get("/metrics", [self](const httplib::Request&, httplib::Response& res) {
     res.set_content(self->server_.RenderMetrics(), "text/plain; version=0.0.4");
   });
+  // httplib's own errors (no such route, a body over the limit) answer in the JSON of ours.
+  http.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // ours, already JSON
+    const std::string what = res.status == 404 ? "no such endpoint: " + req.method + " " + req.path +
+                                                     " (POST /v1/features, POST /v1/push, GET /v1/definitions, "
+                                                     "GET /healthz, GET /metrics)"
+                             : res.status == 413 ? "request body over the 64 MiB limit: split the request"
+                                                 : "HTTP status " + std::to_string(res.status) + " for " + req.method + " " + req.path;
+    SendError(res, res.status, what);
+    return httplib::Server::HandlerResponse::Handled;
+  }));
   const auto& [host, port] = host_port;
   if (port == 0) {
     svc->port_ = http.bind_to_any_port(host);

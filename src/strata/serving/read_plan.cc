@@ -54,6 +54,12 @@ Result<ReadPlan> DecodeGetFeatures(const RepoDefinition& definition, const v1::G
   if (!v1::EventTimes_IsValid(request.event_times()))
     return Status::InvalidArgument("unknown event_times " + std::to_string(request.event_times()) +
                                    ": EVENT_TIMES_PER_COLUMN (0), EVENT_TIMES_PER_GROUP (1) or EVENT_TIMES_NONE (2)");
+  if (!v1::LogMode_IsValid(request.log()))
+    return Status::InvalidArgument("unknown log " + std::to_string(request.log()) +
+                                   ": LOG_DEFAULT (0), LOG_ON (1) or LOG_OFF (2)");
+  if (request.request_id().size() > kMaxRequestIdBytes)
+    return Status::InvalidArgument("request_id of " + std::to_string(request.request_id().size()) + " bytes: at most " +
+                                   std::to_string(kMaxRequestIdBytes) + " (it is logged with every key served)");
   for (const auto& e : request.entities()) {
     plan.total_keys += std::max(e.int64_keys_size(), e.string_keys_size());
     if (plan.total_keys > limits.max_keys)

@@ -15,6 +15,9 @@
 
 namespace strata::serving {
 
+// A client's request id is copied into every row the feature log writes for the request.
+inline constexpr size_t kMaxRequestIdBytes = 256;
+
 struct RequestLimits {
   int64_t max_keys = 10'000;      // keys over all entities of one request
   int64_t max_features = 1'000;   // feature refs of one request

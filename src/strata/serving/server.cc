@@ -46,13 +46,14 @@ Result<std::unique_ptr<Server>> Server::Start(const ServeOptions& options) {
     builder.RegisterService(s->service_.get());
     builder.SetMaxReceiveMessageSize(64 << 20);
     builder.SetMaxSendMessageSize(256 << 20);
-    // One completion queue per thread; pollers run the handlers inline (no handoff).
-    builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS, threads);
-    builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 1);
-    builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, threads);
+    // The service is callback-based: gRPC runs each handler on the thread that read the request,
+    // from its own pool (the sync server's thread options would not apply).
     s->grpc_ = builder.BuildAndStart();
     if (!s->grpc_ || s->grpc_port_ == 0)
       return Status::IOError("--grpc " + options.grpc_address + ": cannot listen (in use, or not a local address?)");
+    // Health by service name too, as Kubernetes' and Envoy's gRPC checks ask for it.
+    if (auto* health = s->grpc_->GetHealthCheckService())
+      health->SetServingStatus(v1::FeatureService::service_full_name(), true);
   }
   if (!options.http_address.empty()) {
     STRATA_ASSIGN_OR_RETURN(s->http_, HttpService::Start(*s->core_, options.http_address, threads));
@@ -67,15 +68,15 @@ Server::~Server() { (void)Shutdown(std::chrono::milliseconds(0)); }
 Status Server::Shutdown(std::chrono::milliseconds grace) {
   if (stopped_) return Status::OK();
   stopped_ = true;
+  // Both transports report unhealthy first, so that a load balancer stops sending here while
+  // what is in flight finishes.
+  if (http_) http_->SetUnhealthy();
   if (grpc_) {
     if (auto* health = grpc_->GetHealthCheckService()) health->Shutdown();
     grpc_->Shutdown(std::chrono::system_clock::now() + grace);
     grpc_->Wait();
   }
-  if (http_) {
-    http_->SetUnhealthy();
-    http_->Stop();
-  }
+  if (http_) http_->Stop();
   return core_ ? core_->Drain() : Status::OK();
 }
 

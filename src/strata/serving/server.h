@@ -22,7 +22,7 @@ struct ServeOptions {
   std::string repo = ".";
   std::string grpc_address = "127.0.0.1:6566";  // empty: no gRPC; port 0: any free port
   std::string http_address = "127.0.0.1:6567";  // empty: no HTTP
-  int threads = 0;                              // request threads per transport; 0 = cores
+  int threads = 0;                              // HTTP request threads; 0 = cores (gRPC has its own pool)
   // A Kafka stream to consume in this process (docs/streaming.md): a stream configuration file,
   // or the name of a stream in strata.yaml's `streams:`. Empty: none.
   std::string stream;
