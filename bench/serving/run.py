@@ -82,10 +82,10 @@ def feature_types(names):
     return ", ".join(f"{n}: {t[n[1]]}" for n in names)
 
 
-def load(args, target, addr, items, concurrency, seconds, rate=0, fields=None):
+def load(args, target, addr, items, concurrency, seconds, rate=0, fields=None, log=False):
     cmd = [str(BIN / "serving_bench"), "load", "--target", target, "--addr", addr, "--items", str(items),
            "--concurrency", str(concurrency), "--seconds", str(seconds), "--rate", str(rate),
-           "--users", str(args.users), "--items-total", str(args.items)]
+           "--users", str(args.users), "--items-total", str(args.items)] + (["--log", "on"] if log else [])
     if fields:
         cmd += ["--fields", str(fields)]
     if target == "strata":
@@ -107,6 +107,19 @@ def server_buckets(http_port):
                          text, re.M):
         out.append((float("inf") if m.group(1) == "+Inf" else float(m.group(1)), float(m.group(2))))
     return out
+
+
+def log_counters(http_port):
+    """strata serve's feature-log counters (rows committed, responses dropped) and responses served."""
+    text = urllib.request.urlopen(f"http://127.0.0.1:{http_port}/metrics").read().decode()
+    get = lambda name: float(re.search(rf"^{re.escape(name)} (\S+)$", text, re.M).group(1))
+    return (get("strata_feature_log_rows_total"), get("strata_feature_log_dropped_total"),
+            get('strata_requests_total{method="GetFeatures",transport="grpc",outcome="ok"}'))
+
+
+def server_pending_log(http_port):
+    text = urllib.request.urlopen(f"http://127.0.0.1:{http_port}/metrics").read().decode()
+    return float(re.search(r"^strata_feature_log_pending_records (\S+)$", text, re.M).group(1))
 
 
 def bucket_quantile(before, after, q):
@@ -251,6 +264,19 @@ def main():
         print(f"  of which in the server's handler (its strata_request_duration_seconds, bucket bounds): "
               f"p50 <= {bucket_quantile(before, after, 0.5) * 1e6:.0f} us, p99 <= {bucket_quantile(before, after, 0.99) * 1e6:.0f} us, "
               f"p999 <= {bucket_quantile(before, after, 0.999) * 1e6:.0f} us")
+
+        # The same open loop with every response logged to _feature_log (the log's thread runs
+        # on the CPU the request threads leave; what it cannot keep up with it drops, counted).
+        print(f"\nthe same open loop with every response logged ({half:.0f} req/s, {args.runs} runs of {args.seconds * 2:g}s)")
+        rows0, dropped0, served0 = log_counters(http_port)
+        logged = [load(args, "strata", strata_addr, 100, 8, args.seconds * 2, rate=half, log=True) for _ in range(args.runs)]
+        wait_for(lambda: server_pending_log(http_port) == 0, "the feature log to drain", timeout=300)
+        time.sleep(6)  # its last rows are committed within 5 s
+        rows1, dropped1, served1 = log_counters(http_port)
+        m = median_of(logged)
+        print(f"  median: p50 {m['p50_us']:.0f} us, p99 {m['p99_us']:.0f} us, p999 {m['p999_us']:.0f} us; "
+              f"{served1 - served0:.0f} responses served (warm-up included), {rows1 - rows0:.0f} rows logged "
+              f"(101 per response), {dropped1 - dropped0:.0f} responses dropped")
 
         print("\nratios (peak throughput over the concurrency levels)")
         for k in (100, 500):

@@ -10,6 +10,7 @@
 //   serving_bench load --target strata|redis|feast --addr HOST:PORT --items K --concurrency C
 //                      --seconds S [--rate R] [--fields F] [--users N --items-total M]
 //                      [--event-times per-group|per-column|none] [--trace FILE] [--client async|sync]
+//                      [--log on|off]
 //       Closed loop (each of C workers sends its next request when the last one returns), or
 //       open loop at R requests/s (latency counted from each request's scheduled time). Every
 //       request asks for 1 user + K items: 20 user features, 30 item features and a 64-d
@@ -17,6 +18,7 @@
 //       them (one "_ts:view" per entity and feature view). Prints one JSON line: throughput and
 //       latency percentiles; --trace writes each measured request's due time and latency. Strata's
 //       open loop is sent over gRPC's async API on C connections (--client sync: C workers).
+//       --log on asks strata to log every response (serve with the feature log on).
 
 #include <arrow/api.h>
 #include <arrow/io/file.h>
@@ -427,6 +429,7 @@ CpuTimes ReadCpuTimes() {
 struct LoadOptions {
   std::string target, addr, fields, trace, client = "async";
   strata::v1::EventTimes event_times = strata::v1::EVENT_TIMES_PER_GROUP;
+  strata::v1::LogMode log = strata::v1::LOG_OFF;  // --log on: every response to the feature log
   int items = 100, concurrency = 1;
   double seconds = 5, rate = 0;
   int64_t users_total = 1'000'000, items_total = 1'000'000;
@@ -480,14 +483,14 @@ class Worker {
 };
 
 // The request every strata generator sends (its keys refilled per call), and its answer's check.
-strata::v1::GetFeaturesRequest StrataRequest(strata::v1::EventTimes event_times) {
+strata::v1::GetFeaturesRequest StrataRequest(strata::v1::EventTimes event_times, strata::v1::LogMode log) {
   strata::v1::GetFeaturesRequest request;
   request.add_entities()->set_entity("user");
   request.add_entities()->set_entity("item");
   request.add_features("user_profile:*");
   request.add_features("item_stats:*");
   request.add_features("item_embedding:vec");
-  request.set_log(strata::v1::LOG_OFF);
+  request.set_log(log);
   request.set_event_times(event_times);
   return request;
 }
@@ -498,11 +501,11 @@ bool StrataAnswered(const strata::v1::GetFeaturesResponse& response) {
 
 class StrataWorker final : public Worker {
  public:
-  StrataWorker(const std::string& addr, strata::v1::EventTimes event_times) {
+  StrataWorker(const std::string& addr, strata::v1::EventTimes event_times, strata::v1::LogMode log) {
     auto c = strata::Client::Connect(addr);
     if (!c.ok()) Die(c.status().ToString());
     client_ = std::move(*c);
-    request_ = StrataRequest(event_times);
+    request_ = StrataRequest(event_times, log);
   }
   // One request and one response per worker, refilled call after call, as a client that keeps
   // its messages does (their arrays and strings are reused).
@@ -656,7 +659,7 @@ std::vector<std::pair<double, double>> StrataAsyncOpenLoop(const LoadOptions& o,
     }
   });
   std::mt19937_64 rng(1234);
-  strata::v1::GetFeaturesRequest request = StrataRequest(o.event_times);
+  strata::v1::GetFeaturesRequest request = StrataRequest(o.event_times, o.log);
   const auto interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / o.rate));
   auto due = start;
   for (int64_t n = 0; !stop.load(std::memory_order_relaxed); ++n, due += interval) {
@@ -700,7 +703,7 @@ void Load(const LoadOptions& o) {
   std::unique_ptr<FeastLayout> layout;
   if (o.target == "redis") layout = std::make_unique<FeastLayout>(FeastLayout::Load(o.fields));
   auto make = [&]() -> std::unique_ptr<Worker> {
-    if (o.target == "strata") return std::make_unique<StrataWorker>(o.addr, o.event_times);
+    if (o.target == "strata") return std::make_unique<StrataWorker>(o.addr, o.event_times, o.log);
     if (o.target == "redis") return std::make_unique<RedisWorker>(o.addr, *layout);
     if (o.target == "feast") return std::make_unique<FeastWorker>(o.addr);
     Die("--target must be strata, redis or feast");
@@ -850,6 +853,9 @@ int main(int argc, char** argv) {
     if (times == "per-column") o.event_times = strata::v1::EVENT_TIMES_PER_COLUMN;
     else if (times == "none") o.event_times = strata::v1::EVENT_TIMES_NONE;
     else if (times != "per-group") Die("--event-times must be per-group, per-column or none");
+    const std::string log = get("--log", "off");
+    if (log == "on") o.log = strata::v1::LOG_ON;
+    else if (log != "off") Die("--log must be on or off");
     Load(o);
   } else {
     Die("unknown command " + cmd);

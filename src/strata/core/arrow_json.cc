@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -27,16 +28,43 @@ int64_t TimestampMicros(const arrow::Array& a, int64_t i) {
 
 }  // namespace
 
+void AppendJsonString(std::string_view s, std::string* out) {
+  // Most strings are printable ASCII with nothing to escape: copied as they are. The rest (escapes,
+  // UTF-8 to check, invalid bytes replaced by U+FFFD) go through nlohmann's serializer.
+  const bool plain = std::all_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u < 0x80 && c != '"' && c != '\\';
+  });
+  if (plain) {
+    out->push_back('"');
+    out->append(s);
+    out->push_back('"');
+    return;
+  }
+  out->append(nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
 std::string JsonString(std::string_view s) {
-  return nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string out;
+  AppendJsonString(s, &out);
+  return out;
 }
 
 namespace {
 
 template <typename T>
 void AppendFloat(T v, std::string* out) {
-  if (std::isfinite(v)) out->append(fmt::format("{}", v));
-  else out->append("null");
+  if (!std::isfinite(v)) {
+    out->append("null");
+    return;
+  }
+  char buf[32];  // the shortest text that reads back as v: at most 24 characters for a double
+  out->append(buf, fmt::format_to_n(buf, sizeof buf, "{}", v).out);
+}
+
+void AppendInt(int64_t v, std::string* out) {
+  char buf[24];
+  out->append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
 }
 
 void AppendRange(const arrow::Array& values, int64_t begin, int64_t end, std::string* out) {
@@ -57,14 +85,14 @@ void AppendJsonCell(const arrow::Array& a, int64_t i, std::string* out, int64_t 
   }
   switch (a.type_id()) {
     case arrow::Type::BOOL: out->append(static_cast<const arrow::BooleanArray&>(a).Value(i) ? "true" : "false"); return;
-    case arrow::Type::INT32: out->append(std::to_string(static_cast<const arrow::Int32Array&>(a).Value(i))); return;
-    case arrow::Type::INT64: out->append(std::to_string(static_cast<const arrow::Int64Array&>(a).Value(i))); return;
+    case arrow::Type::INT32: AppendInt(static_cast<const arrow::Int32Array&>(a).Value(i), out); return;
+    case arrow::Type::INT64: AppendInt(static_cast<const arrow::Int64Array&>(a).Value(i), out); return;
     case arrow::Type::FLOAT: AppendFloat(static_cast<const arrow::FloatArray&>(a).Value(i), out); return;
     case arrow::Type::DOUBLE: AppendFloat(static_cast<const arrow::DoubleArray&>(a).Value(i), out); return;
-    case arrow::Type::STRING: out->append(JsonString(static_cast<const arrow::StringArray&>(a).GetView(i))); return;
-    case arrow::Type::BINARY: out->append(JsonString(static_cast<const arrow::BinaryArray&>(a).GetView(i))); return;
+    case arrow::Type::STRING: AppendJsonString(static_cast<const arrow::StringArray&>(a).GetView(i), out); return;
+    case arrow::Type::BINARY: AppendJsonString(static_cast<const arrow::BinaryArray&>(a).GetView(i), out); return;
     case arrow::Type::TIMESTAMP:
-      out->append(JsonString(FormatTimestamp(TimestampMicros(a, i))));
+      AppendJsonString(FormatTimestamp(TimestampMicros(a, i)), out);
       return;
     case arrow::Type::LIST: {
       const auto& l = static_cast<const arrow::ListArray&>(a);

@@ -16,7 +16,8 @@ void AppendJsonCell(const arrow::Array& array, int64_t i, std::string* out, int6
 // Cell `i` as text: like JSON, but top-level strings are unquoted and null is empty.
 std::string TextCell(const arrow::Array& array, int64_t i);
 
-// A JSON string literal.
+// A JSON string literal (invalid UTF-8 replaced by U+FFFD), or appended to `out`.
 std::string JsonString(std::string_view s);
+void AppendJsonString(std::string_view s, std::string* out);
 
 }  // namespace strata
