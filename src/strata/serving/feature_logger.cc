@@ -104,9 +104,15 @@ Status FeatureLogger::Stop() {
 void FeatureLogger::Run() {
   // Below the request threads (SCHED_IDLE: it runs only when they leave a CPU free): the log
   // takes the CPU they do not need, and when that is not enough it falls behind and drops
-  // (counted) rather than slowing requests.
-  sched_param idle{};
-  pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
+  // (counted) rather than slowing requests. While someone waits for a flush it runs as they do.
+  bool idle = false;
+  auto run_idle = [&idle](bool on) {
+    if (on == idle) return;
+    sched_param param{};
+    pthread_setschedparam(pthread_self(), on ? SCHED_IDLE : SCHED_OTHER, &param);
+    idle = on;
+  };
+  run_idle(true);
   using Clock = std::chrono::steady_clock;
   auto last_commit = Clock::now();
   const auto interval = std::chrono::milliseconds(options_.commit_interval_ms);
@@ -124,6 +130,7 @@ void FeatureLogger::Run() {
       queue_.pop_front();
     }
     const bool drain = stopping_ || flush_requested_ > flush_done_;
+    run_idle(!drain);
     const uint64_t ticket = flush_requested_;
     const bool more = !queue_.empty();
     lock.unlock();
