@@ -110,16 +110,12 @@ def server_buckets(http_port):
 
 
 def log_counters(http_port):
-    """strata serve's feature-log counters (rows committed, responses dropped) and responses served."""
+    """strata serve's feature-log counters and the responses it served (from /metrics)."""
     text = urllib.request.urlopen(f"http://127.0.0.1:{http_port}/metrics").read().decode()
     get = lambda name: float(re.search(rf"^{re.escape(name)} (\S+)$", text, re.M).group(1))
-    return (get("strata_feature_log_rows_total"), get("strata_feature_log_dropped_total"),
-            get('strata_requests_total{method="GetFeatures",transport="grpc",outcome="ok"}'))
-
-
-def server_pending_log(http_port):
-    text = urllib.request.urlopen(f"http://127.0.0.1:{http_port}/metrics").read().decode()
-    return float(re.search(r"^strata_feature_log_pending_records (\S+)$", text, re.M).group(1))
+    return {"rows": get("strata_feature_log_rows_total"), "dropped": get("strata_feature_log_dropped_total"),
+            "pending": get("strata_feature_log_pending_records"),
+            "served": get('strata_requests_total{method="GetFeatures",transport="grpc",outcome="ok"}')}
 
 
 def bucket_quantile(before, after, q):
@@ -268,15 +264,15 @@ def main():
         # The same open loop with every response logged to _feature_log (the log's thread runs
         # on the CPU the request threads leave; what it cannot keep up with it drops, counted).
         print(f"\nthe same open loop with every response logged ({half:.0f} req/s, {args.runs} runs of {args.seconds * 2:g}s)")
-        rows0, dropped0, served0 = log_counters(http_port)
+        before_log = log_counters(http_port)
         logged = [load(args, "strata", strata_addr, 100, 8, args.seconds * 2, rate=half, log=True) for _ in range(args.runs)]
-        wait_for(lambda: server_pending_log(http_port) == 0, "the feature log to drain", timeout=300)
+        wait_for(lambda: log_counters(http_port)["pending"] == 0, "the feature log to drain", timeout=300)
         time.sleep(6)  # its last rows are committed within 5 s
-        rows1, dropped1, served1 = log_counters(http_port)
+        d = {k: v - before_log[k] for k, v in log_counters(http_port).items()}
         m = median_of(logged)
         print(f"  median: p50 {m['p50_us']:.0f} us, p99 {m['p99_us']:.0f} us, p999 {m['p999_us']:.0f} us; "
-              f"{served1 - served0:.0f} responses served (warm-up included), {rows1 - rows0:.0f} rows logged "
-              f"(101 per response), {dropped1 - dropped0:.0f} responses dropped")
+              f"{d['served']:.0f} responses served (warm-up included), {d['rows']:.0f} rows logged "
+              f"(101 per response), {d['dropped']:.0f} responses dropped")
 
         print("\nratios (peak throughput over the concurrency levels)")
         for k in (100, 500):
