@@ -48,10 +48,11 @@ struct LogRecord {
 };
 
 struct FeatureLoggerOptions {
-  size_t max_pending_records = 10'000;        // queue bounds; beyond either, records are dropped
+  // Queue bounds, in records and in the bytes their columns hold: beyond either, records drop.
+  size_t max_pending_records = 10'000;
   int64_t max_pending_bytes = int64_t{256} << 20;
-  int64_t commit_rows = 200'000;        // rows per snapshot at most
-  int64_t commit_interval_ms = 5'000;   // commit at least this often when rows are pending
+  int64_t commit_rows = 200'000;       // rows per snapshot at most
+  int64_t commit_interval_ms = 5'000;  // commit at least this often when rows are pending
 };
 
 class FeatureLogger {

@@ -165,8 +165,7 @@ Result<std::unique_ptr<HttpService>> HttpService::Start(FeatureServer& server, c
   http.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // ours, already JSON
     const std::string what = res.status == 404 ? "no such endpoint: " + req.method + " " + req.path +
-                                                     " (POST /v1/features, POST /v1/push, GET /v1/definitions, "
-                                                     "GET /healthz, GET /metrics)"
+                                                     " (docs/serving.md lists them)"
                              : res.status == 413 ? "request body over the 64 MiB limit: split the request"
                                                  : "HTTP status " + std::to_string(res.status) + " for " + req.method + " " + req.path;
     SendError(res, res.status, what);
